@@ -1,0 +1,63 @@
+# Two commands on a fresh machine: `make run` serves the product, `make test` passes the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format schema check-schema migrate seed worker serve bench bench-quick clean install
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall whenever the pinned requirements change.
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+run: export DEBUG ?= 1
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving on http://$(HOST):$(PORT)/  (GraphQL at /graphql, REST at /api/v1/)"
+	$(BIN)/uvicorn project.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+
+worker: install
+	$(BIN)/celery -A project worker --loglevel=INFO
+
+lint: export DEBUG ?= 1
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy tasks
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py check_schema
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: export DEBUG ?= 1
+schema: install
+	$(BIN)/python manage.py graphql_schema --schema graph.schema.schema --out schema.graphql
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+bench-quick: install
+	$(BIN)/python -m bench --quick
+
+clean:
+	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache

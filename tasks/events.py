@@ -1,0 +1,300 @@
+"""The event log: one builder per event type, one row per change, published only after commit.
+
+Every event is a JSON-safe dict in the API's shape (camelCase, GraphQL global IDs, enum values as
+GraphQL shows them). The same dict is stored, replayed and pushed to every transport.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.cache import cache
+from django.db import transaction
+from graphql_relay import to_global_id
+
+from .models import Attachment, Comment, Event, Membership, Project, Task
+
+logger = logging.getLogger(__name__)
+
+EVENT_MESSAGE_TYPE = "domain.event"
+
+
+def project_group(project_id: int) -> str:
+    return f"project.{project_id}"
+
+
+def task_group(task_id: int) -> str:
+    return f"task.{task_id}"
+
+
+def generation_key(project_id: int) -> str:
+    return f"project-generation:{project_id}"
+
+
+# --- How objects appear in events -----------------------------------------------------------------
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def user_data(user: Any) -> dict[str, Any] | None:
+    if user is None or isinstance(user, AnonymousUser):
+        return None
+    full_name = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
+    return {
+        "id": to_global_id("User", user.pk),
+        "pk": user.pk,
+        "username": user.get_username(),
+        "displayName": full_name or user.get_username(),
+    }
+
+
+def project_data(project: Project) -> dict[str, Any]:
+    return {
+        "id": to_global_id("Project", project.pk),
+        "pk": project.pk,
+        "name": project.name,
+        "description": project.description,
+        "createdAt": _iso(project.created_at),
+    }
+
+
+def task_data(task: Task) -> dict[str, Any]:
+    return {
+        "id": to_global_id("Task", task.pk),
+        "pk": task.pk,
+        "projectId": to_global_id("Project", task.project_id),
+        "title": task.title,
+        "description": task.description,
+        "status": task.status.upper(),
+        "priority": task.priority.upper(),
+        "dueDate": _iso(task.due_date),
+        "assignee": user_data(task.assignee) if task.assignee_id else None,
+        "createdBy": user_data(task.created_by) if task.created_by_id else None,
+        "createdAt": _iso(task.created_at),
+        "updatedAt": _iso(task.updated_at),
+        "completedAt": _iso(task.completed_at),
+        "version": task.version,
+    }
+
+
+def comment_data(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": to_global_id("Comment", comment.pk),
+        "pk": comment.pk,
+        "taskId": to_global_id("Task", comment.task_id),
+        "author": user_data(comment.author) if comment.author_id else None,
+        "body": comment.body,
+        "createdAt": _iso(comment.created_at),
+        "editedAt": _iso(comment.edited_at),
+    }
+
+
+def attachment_data(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": to_global_id("Attachment", attachment.pk),
+        "pk": attachment.pk,
+        "taskId": to_global_id("Task", attachment.task_id),
+        "name": attachment.name,
+        "size": attachment.size,
+        "contentType": attachment.content_type,
+        "sha256": attachment.sha256,
+        "width": attachment.width,
+        "height": attachment.height,
+        "state": attachment.state.upper(),
+        "uploadedBy": user_data(attachment.uploaded_by) if attachment.uploaded_by_id else None,
+        "uploadedAt": _iso(attachment.uploaded_at),
+    }
+
+
+def membership_data(membership: Membership) -> dict[str, Any]:
+    return {
+        "projectId": to_global_id("Project", membership.project_id),
+        "user": user_data(membership.user),
+        "role": membership.role.upper(),
+        "joinedAt": _iso(membership.joined_at),
+    }
+
+
+def event_payload(event: Event) -> dict[str, Any]:
+    """The wire form of an event, identical for live delivery and replay."""
+    return {
+        "id": str(event.pk),
+        "type": event.type,
+        "projectId": to_global_id("Project", event.project_id),
+        "taskId": to_global_id("Task", event.task_id) if event.task_id else None,
+        "actor": user_data(event.actor) if event.actor_id else None,
+        "data": event.data,
+        "createdAt": _iso(event.created_at),
+    }
+
+
+# --- Recording and publishing ---------------------------------------------------------------------
+
+
+def _record(
+    *,
+    type: Event.Type,
+    project_id: int,
+    actor: User | None,
+    data: dict[str, Any],
+    task_id: int | None = None,
+) -> Event:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Events are recorded inside the transaction of their change.")
+    event = Event.objects.create(
+        type=type, project_id=project_id, task_id=task_id, actor=actor, data=data
+    )
+    publish_on_commit(event)
+    return event
+
+
+def publish_on_commit(event: Event) -> None:
+    payload = event_payload(event)
+    transaction.on_commit(
+        lambda: publish(payload, project_id=event.project_id, task_id=event.task_id)
+    )
+
+
+def publish(payload: dict[str, Any], *, project_id: int, task_id: int | None = None) -> None:
+    """Fan out a committed event. Failures are logged: the change is already committed."""
+    try:
+        bump_generation(project_id)
+    except Exception:
+        logger.exception("cache generation bump failed", extra={"project_id": project_id})
+    message = {"type": EVENT_MESSAGE_TYPE, "event": payload}
+    groups = [project_group(project_id)]
+    if task_id is not None:
+        groups.append(task_group(task_id))
+    try:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        for group in groups:
+            async_to_sync(layer.group_send)(group, message)
+    except Exception:
+        logger.exception(
+            "event publish failed", extra={"event_id": payload["id"], "project_id": project_id}
+        )
+
+
+def bump_generation(project_id: int) -> None:
+    key = generation_key(project_id)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.add(key, 1, timeout=None)
+
+
+def current_generation(project_id: int) -> int:
+    return int(cache.get(generation_key(project_id)) or 0)
+
+
+# --- One builder per event type -------------------------------------------------------------------
+
+
+def task_created(actor: User, task: Task) -> Event:
+    return _record(
+        type=Event.Type.TASK_CREATED,
+        project_id=task.project_id,
+        task_id=task.pk,
+        actor=actor,
+        data=task_data(task),
+    )
+
+
+def task_updated(actor: User, task: Task, changed_fields: list[str]) -> Event:
+    return _record(
+        type=Event.Type.TASK_UPDATED,
+        project_id=task.project_id,
+        task_id=task.pk,
+        actor=actor,
+        data={**task_data(task), "changedFields": changed_fields},
+    )
+
+
+def task_deleted(actor: User, task: Task) -> Event:
+    return _record(
+        type=Event.Type.TASK_DELETED,
+        project_id=task.project_id,
+        task_id=task.pk,
+        actor=actor,
+        data=task_data(task),
+    )
+
+
+def _comment_event(type: Event.Type, actor: User, comment: Comment) -> Event:
+    return _record(
+        type=type,
+        project_id=comment.task.project_id,
+        task_id=comment.task_id,
+        actor=actor,
+        data=comment_data(comment),
+    )
+
+
+def comment_created(actor: User, comment: Comment) -> Event:
+    return _comment_event(Event.Type.COMMENT_CREATED, actor, comment)
+
+
+def comment_updated(actor: User, comment: Comment) -> Event:
+    return _comment_event(Event.Type.COMMENT_UPDATED, actor, comment)
+
+
+def comment_deleted(actor: User, comment: Comment) -> Event:
+    return _comment_event(Event.Type.COMMENT_DELETED, actor, comment)
+
+
+def _attachment_event(type: Event.Type, actor: User | None, attachment: Attachment) -> Event:
+    return _record(
+        type=type,
+        project_id=attachment.task.project_id,
+        task_id=attachment.task_id,
+        actor=actor,
+        data=attachment_data(attachment),
+    )
+
+
+def attachment_added(actor: User, attachment: Attachment) -> Event:
+    return _attachment_event(Event.Type.ATTACHMENT_ADDED, actor, attachment)
+
+
+def attachment_processed(attachment: Attachment) -> Event:
+    return _attachment_event(Event.Type.ATTACHMENT_PROCESSED, None, attachment)
+
+
+def attachment_deleted(actor: User, attachment: Attachment) -> Event:
+    return _attachment_event(Event.Type.ATTACHMENT_DELETED, actor, attachment)
+
+
+def member_added(actor: User, membership: Membership) -> Event:
+    return _record(
+        type=Event.Type.MEMBER_ADDED,
+        project_id=membership.project_id,
+        actor=actor,
+        data=membership_data(membership),
+    )
+
+
+def member_removed(actor: User, membership: Membership) -> Event:
+    return _record(
+        type=Event.Type.MEMBER_REMOVED,
+        project_id=membership.project_id,
+        actor=actor,
+        data=membership_data(membership),
+    )
+
+
+def project_updated(actor: User, project: Project, changed_fields: list[str]) -> Event:
+    return _record(
+        type=Event.Type.PROJECT_UPDATED,
+        project_id=project.pk,
+        actor=actor,
+        data={**project_data(project), "changedFields": changed_fields},
+    )

@@ -1,0 +1,221 @@
+"""Reads, always scoped by membership: what the actor may not see simply does not exist."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection
+from django.db.models import BooleanField, Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+
+from .errors import NotFound
+from .models import PRIORITY_RANK, Attachment, Comment, Event, Membership, Project, Task
+
+Actor = User | AnonymousUser
+
+# The expression the GIN index `task_search_gin_idx` is built on (migration 0002); the selector
+# must use the very same expression for PostgreSQL to use the index.
+SEARCH_VECTOR_SQL = (
+    "to_tsvector('english'::regconfig, "
+    'coalesce("tasks_task"."title", \'\') || \' \' || coalesce("tasks_task"."description", \'\'))'
+)
+
+
+def _user_id(actor: Actor | None) -> int | None:
+    if actor is None or not actor.is_authenticated:
+        return None
+    return int(actor.pk)
+
+
+def member_project_ids(actor: Actor | None) -> QuerySet[Membership, Any]:
+    user_id = _user_id(actor)
+    if user_id is None:
+        return Membership.objects.none().values("project_id")
+    return Membership.objects.filter(user_id=user_id).values("project_id")
+
+
+def visible_projects(actor: Actor | None) -> QuerySet[Project]:
+    return Project.objects.filter(pk__in=member_project_ids(actor))
+
+
+def visible_tasks(actor: Actor | None) -> QuerySet[Task]:
+    return Task.objects.filter(project_id__in=member_project_ids(actor))
+
+
+def visible_comments(actor: Actor | None) -> QuerySet[Comment]:
+    return Comment.objects.filter(task__project_id__in=member_project_ids(actor))
+
+
+def visible_attachments(actor: Actor | None) -> QuerySet[Attachment]:
+    return Attachment.objects.filter(task__project_id__in=member_project_ids(actor))
+
+
+def role_of(actor: Actor | None, project_id: int) -> str | None:
+    user_id = _user_id(actor)
+    if user_id is None:
+        return None
+    return (
+        Membership.objects.filter(user_id=user_id, project_id=project_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def _get(queryset: QuerySet[Any], pk: object, what: str) -> Any:
+    try:
+        return queryset.get(pk=int(pk))  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        raise NotFound(what) from None
+    except queryset.model.DoesNotExist:
+        raise NotFound(what) from None
+
+
+def project_get(actor: Actor | None, project_id: object) -> Project:
+    return _get(visible_projects(actor), project_id, "project")  # type: ignore[no-any-return]
+
+
+def task_get(actor: Actor | None, task_id: object) -> Task:
+    return _get(  # type: ignore[no-any-return]
+        visible_tasks(actor).select_related("project", "assignee", "created_by"), task_id, "task"
+    )
+
+
+def comment_get(actor: Actor | None, comment_id: object) -> Comment:
+    return _get(  # type: ignore[no-any-return]
+        visible_comments(actor).select_related("task", "author"), comment_id, "comment"
+    )
+
+
+def attachment_get(actor: Actor | None, attachment_id: object) -> Attachment:
+    return _get(  # type: ignore[no-any-return]
+        visible_attachments(actor).select_related("task", "uploaded_by"),
+        attachment_id,
+        "attachment",
+    )
+
+
+def project_members(actor: Actor | None, project_id: object) -> QuerySet[Membership]:
+    project = project_get(actor, project_id)
+    return Membership.objects.filter(project=project).select_related("user")
+
+
+# --- Task lists -----------------------------------------------------------------------------------
+
+ORDER_FIELDS = {"created_at", "updated_at", "due_date", "priority", "title"}
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    """What a client may ask of a task list; every transport builds one of these."""
+
+    project_id: int | None = None
+    statuses: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    assignee_id: int | None = None
+    unassigned: bool | None = None
+    due_before: date | None = None
+    due_after: date | None = None
+    search: str | None = None
+    order_field: str = "created_at"
+    descending: bool = True
+
+
+def search_tasks(queryset: QuerySet[Task], text: str) -> QuerySet[Task]:
+    """Full-text search on PostgreSQL (GIN-indexed, every word a prefix, all words required),
+    a case-insensitive substring match elsewhere."""
+    text = text.strip()
+    if not text:
+        return queryset
+    if connection.vendor == "postgresql":
+        words = re.findall(r"\w+", text)
+        if not words:
+            return queryset.none()
+        tsquery = " & ".join(f"{word}:*" for word in words[:16])
+        return queryset.annotate(
+            search_match=RawSQL(  # noqa: S611 - constant SQL; the words travel as a parameter
+                f"{SEARCH_VECTOR_SQL} @@ to_tsquery('english'::regconfig, %s)",
+                (tsquery,),
+                output_field=BooleanField(),
+            )
+        ).filter(search_match=True)
+    return queryset.filter(Q(title__icontains=text) | Q(description__icontains=text))
+
+
+def order_key(field_name: str, descending: bool) -> list[Any]:
+    """Stable ordering for any supported field; nulls last; priority by severity."""
+    from django.db.models import F
+
+    if field_name not in ORDER_FIELDS:
+        raise ValueError(field_name)
+    if field_name == "priority":
+        expression: Any = Case(
+            *(When(priority=value, then=Value(rank)) for value, rank in PRIORITY_RANK.items()),
+            output_field=IntegerField(),
+        )
+    else:
+        expression = F(field_name)
+    primary = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+    tiebreak = F("id").desc() if descending else F("id").asc()
+    return [primary, tiebreak]
+
+
+def task_list(actor: Actor | None, query: TaskQuery) -> QuerySet[Task]:
+    queryset = visible_tasks(actor)
+    if query.project_id is not None:
+        queryset = queryset.filter(project_id=query.project_id)
+    if query.statuses:
+        queryset = queryset.filter(status__in=query.statuses)
+    if query.priorities:
+        queryset = queryset.filter(priority__in=query.priorities)
+    if query.assignee_id is not None:
+        queryset = queryset.filter(assignee_id=query.assignee_id)
+    if query.unassigned is True:
+        queryset = queryset.filter(assignee__isnull=True)
+    elif query.unassigned is False:
+        queryset = queryset.filter(assignee__isnull=False)
+    if query.due_before is not None:
+        queryset = queryset.filter(due_date__lt=query.due_before)
+    if query.due_after is not None:
+        queryset = queryset.filter(due_date__gt=query.due_after)
+    if query.search:
+        queryset = search_tasks(queryset, query.search)
+    return queryset.order_by(*order_key(query.order_field, query.descending))
+
+
+def task_comments(actor: Actor | None, task_id: object) -> QuerySet[Comment]:
+    task = task_get(actor, task_id)
+    return Comment.objects.filter(task=task).select_related("author")
+
+
+def task_attachments(actor: Actor | None, task_id: object) -> QuerySet[Attachment]:
+    task = task_get(actor, task_id)
+    return Attachment.objects.filter(task=task).select_related("uploaded_by")
+
+
+# --- Events ---------------------------------------------------------------------------------------
+
+
+def project_events(
+    actor: Actor | None, project_id: object, *, after: int | None = None
+) -> QuerySet[Event]:
+    project = project_get(actor, project_id)
+    queryset = Event.objects.filter(project=project).select_related("actor")
+    if after is not None:
+        queryset = queryset.filter(id__gt=after)
+    return queryset.order_by("id")
+
+
+def task_events(
+    actor: Actor | None, task_id: object, *, after: int | None = None
+) -> QuerySet[Event]:
+    task = task_get(actor, task_id)
+    queryset = Event.objects.filter(project_id=task.project_id, task_id=task.pk).select_related(
+        "actor"
+    )
+    if after is not None:
+        queryset = queryset.filter(id__gt=after)
+    return queryset.order_by("id")

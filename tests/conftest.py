@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tasks.models import Role
+from tests.factories import UserFactory, make_project
+from tests.live import ThreadedServer
+
+POSTGRES = bool(os.environ.get("DATABASE_URL"))
+REDIS = bool(os.environ.get("REDIS_URL"))
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    for item in items:
+        if item.get_closest_marker("postgres") and not POSTGRES:
+            item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL (PostgreSQL)"))
+        if item.get_closest_marker("redis") and not REDIS:
+            item.add_marker(pytest.mark.skip(reason="needs REDIS_URL (Redis)"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def owner(db: Any) -> Any:
+    return UserFactory(username="olivia", first_name="Olivia", last_name="Owner")
+
+
+@pytest.fixture
+def admin(db: Any) -> Any:
+    return UserFactory(username="adam", first_name="Adam", last_name="Admin")
+
+
+@pytest.fixture
+def member(db: Any) -> Any:
+    return UserFactory(username="mia", first_name="Mia", last_name="Member")
+
+
+@pytest.fixture
+def viewer(db: Any) -> Any:
+    return UserFactory(username="victor", first_name="", last_name="")
+
+
+@pytest.fixture
+def outsider(db: Any) -> Any:
+    return UserFactory(username="oscar")
+
+
+@pytest.fixture
+def project(owner: Any, admin: Any, member: Any, viewer: Any) -> Any:
+    return make_project(
+        owner,
+        name="Apollo",
+        members={admin: Role.ADMIN, member: Role.MEMBER, viewer: Role.VIEWER},
+    )
+
+
+@pytest.fixture(scope="session")
+def _live_server(django_db_setup: Any, django_db_blocker: Any) -> Iterator[ThreadedServer]:
+    server = ThreadedServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def asgi_server(_live_server: ThreadedServer, transactional_db: Any) -> ThreadedServer:
+    """The real ASGI server (uvicorn) on a loopback port; the test's data is committed."""
+    return _live_server
