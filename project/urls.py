@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.urls import path
 
 from project import health
+from project.observability import metrics_view
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
 ]

@@ -17,6 +17,8 @@ from django.core.cache import cache
 from django.db import transaction
 from graphql_relay import to_global_id
 
+from project.observability import EVENTS_PUBLISHED
+
 from .models import Attachment, Comment, Event, Membership, Project, Task
 
 logger = logging.getLogger(__name__)
@@ -178,6 +180,7 @@ def publish(payload: dict[str, Any], *, project_id: int, task_id: int | None = N
             return
         for group in groups:
             async_to_sync(layer.group_send)(group, message)
+        EVENTS_PUBLISHED.labels(payload["type"]).inc()
     except Exception:
         logger.exception(
             "event publish failed", extra={"event_id": payload["id"], "project_id": project_id}

@@ -1,0 +1,36 @@
+"""Authorization-server routes: `/o/` (DOT's namespace), RFC 8414 metadata at the origin's
+well-known path, and the login/logout pages the authorization flow sends people through."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from oauth2_provider import views as dot_views
+
+from project.oauth.views import IntrospectView, MetadataView
+
+# Only the endpoints API.md names; DOT's application-management, device and OIDC views stay off.
+oauth_patterns = (
+    [
+        path("authorize/", dot_views.AuthorizationView.as_view(), name="authorize"),
+        path("token/", dot_views.TokenView.as_view(), name="token"),
+        path("revoke_token/", dot_views.RevokeTokenView.as_view(), name="revoke-token"),
+        path("introspect/", IntrospectView.as_view(), name="introspect"),
+    ],
+    "oauth2_provider",
+)
+
+urlpatterns = [
+    path("o/", include(oauth_patterns)),
+    path(
+        ".well-known/oauth-authorization-server",
+        MetadataView.as_view(),
+        name="oauth-server-metadata",
+    ),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

@@ -1,0 +1,19 @@
+"""DOT's request validator with exact redirect URI matching."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oauth2_provider.oauth2_validators import OAuth2Validator
+
+
+class Validator(OAuth2Validator):
+    def validate_redirect_uri(
+        self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        # Simple string comparison (RFC 9700 section 4.1.3). DOT alone would also let a
+        # loopback redirect URI change its port (RFC 8252), which API.md does not allow.
+        registered = request.client.redirect_uris.split()
+        return redirect_uri in registered and super().validate_redirect_uri(
+            client_id, redirect_uri, request, *args, **kwargs
+        )
