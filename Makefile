@@ -31,6 +31,19 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT)/  (GraphQL at /graphql, REST at /api/v1/)"
 	$(BIN)/uvicorn project.asgi:application --host $(HOST) --port $(PORT) --lifespan off
 
+# Production entry: several uvicorn worker processes (set REDIS_URL so they share events, cache
+# and throttle counters), metrics aggregated across them, graceful shutdown on SIGTERM.
+PROM_DIR ?= /tmp/taskhub-prometheus
+serve: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	rm -rf $(PROM_DIR) && mkdir -p $(PROM_DIR)
+	PROMETHEUS_MULTIPROC_DIR=$(PROM_DIR) $(BIN)/uvicorn project.asgi:application \
+		--host $(HOST) --port $(PORT) --lifespan off --no-server-header \
+		--workers $${WEB_CONCURRENCY:-$$( [ -n "$$REDIS_URL" ] && echo 2 || echo 1 )} \
+		--proxy-headers --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
+		--timeout-graceful-shutdown 30
+
 worker: install
 	$(BIN)/celery -A project worker --loglevel=INFO
 

@@ -1,14 +1,9 @@
-"""The GraphQL schema. Placeholder until the GraphQL issue lands its types."""
+"""The served GraphQL schema (`schema.graphql` is its committed SDL; `make schema` rewrites it)."""
 
 import graphene
 
+from .mutations import Mutation
+from .queries import Query
+from .subscriptions import Subscription
 
-class Query(graphene.ObjectType):
-    ok = graphene.Boolean(required=True, description="Always true.")
-
-    @staticmethod
-    def resolve_ok(root: object, info: graphene.ResolveInfo) -> bool:
-        return True
-
-
-schema = graphene.Schema(query=Query)
+schema = graphene.Schema(query=Query, mutation=Mutation, subscription=Subscription)

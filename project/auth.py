@@ -5,14 +5,25 @@ message / `connection_init` payload), never from a URL query string."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 READ_SCOPE = "read"
 WRITE_SCOPE = "write"
+# A signed-in browser session is the user themself, not a delegated app: it may do anything
+# the user may (CSRF still protects its writes).
+SESSION_SCOPES = frozenset({READ_SCOPE, WRITE_SCOPE})
+QUERY_TOKEN_PARAM = "access_token"  # noqa: S105 (a parameter name, not a secret)
+REALM = "api"
 
 
 @dataclass(frozen=True)
@@ -73,3 +84,161 @@ def _checksum(raw_token: str) -> str:
     import hashlib
 
     return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+
+
+def required_scope(method: str) -> str:
+    """The scope an HTTP method needs: `read` for safe methods, `write` for the rest."""
+    return READ_SCOPE if method.upper() in SAFE_METHODS else WRITE_SCOPE
+
+
+def query_string_has_token(query_string: bytes | str) -> bool:
+    """Whether a raw URL query string carries `access_token` (refused on every transport),
+    e.g. an ASGI scope's `query_string`."""
+    if isinstance(query_string, bytes):
+        query_string = query_string.decode("latin-1")
+    return any(
+        key == QUERY_TOKEN_PARAM for key, _ in parse_qsl(query_string, keep_blank_values=True)
+    )
+
+
+def bearer_challenge(
+    error: str | None = None, description: str | None = None, scope: str | None = None
+) -> str:
+    """A `WWW-Authenticate` value (RFC 6750 section 3)."""
+    parts = [f'realm="{REALM}"']
+    if error:
+        parts.append(f'error="{error}"')
+    if description:
+        parts.append(f'error_description="{description}"')
+    if scope:
+        parts.append(f'scope="{scope}"')
+    return "Bearer " + ", ".join(parts)
+
+
+# --- Transport-neutral: one HTTP request -> who, with which scopes ----------------------------
+
+AuthFailure = Literal["missing", "invalid", "query_token", "csrf"]
+
+FAILURE_MESSAGES: dict[str, str] = {
+    "missing": "Authentication credentials were not provided.",
+    "invalid": "The access token is invalid, expired or revoked.",
+    "query_token": "Access tokens are accepted only in the Authorization header.",
+    "csrf": "CSRF check failed for the session; send the X-CSRFToken header.",
+}
+_FAILURE_ERRORS = {"invalid": "invalid_token", "query_token": "invalid_request"}
+
+
+@dataclass(frozen=True)
+class AuthOutcome:
+    """Who made a request. `failure` is None on success; `token` is None for a browser session.
+
+    failure: "missing" (no credentials), "invalid" (bad, expired or revoked token),
+    "query_token" (`access_token` in the URL: refused even with a good header),
+    "csrf" (a session request that changes something without a valid CSRF token)."""
+
+    user: AbstractBaseUser | None = None
+    scopes: frozenset[str] = frozenset()
+    token: TokenAuth | None = None
+    failure: AuthFailure | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+    @property
+    def via_session(self) -> bool:
+        return self.ok and self.token is None
+
+    def has_scope(self, scope: str) -> bool:
+        return self.ok and scope in self.scopes
+
+    @property
+    def message(self) -> str:
+        return FAILURE_MESSAGES[self.failure] if self.failure else ""
+
+    def challenge(self) -> str:
+        """The `WWW-Authenticate` header value for a failed outcome."""
+        error = _FAILURE_ERRORS.get(self.failure or "")
+        return bearer_challenge(error, self.message if error else None)
+
+
+def authenticate_http_request(request: Any) -> AuthOutcome:
+    """Authenticate a Django (or DRF) request: a bearer token from the Authorization header
+    first, else the Django session. Session requests with unsafe methods must pass the CSRF
+    check here too, so a view exempted from Django's CSRF middleware stays protected."""
+    django_request: HttpRequest = getattr(request, "_request", request)
+    if query_string_has_token(django_request.META.get("QUERY_STRING", "")):
+        return AuthOutcome(failure="query_token")
+    raw = bearer_from_header(django_request.META.get("HTTP_AUTHORIZATION"))
+    if raw is not None:
+        auth = authenticate_token(raw)
+        if auth is None:
+            return AuthOutcome(failure="invalid")
+        return AuthOutcome(user=auth.user, scopes=auth.scopes, token=auth)
+    user = getattr(django_request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return AuthOutcome(failure="missing")
+    if django_request.method not in SAFE_METHODS and not _csrf_passes(django_request):
+        return AuthOutcome(failure="csrf")
+    return AuthOutcome(user=user, scopes=SESSION_SCOPES)
+
+
+def _csrf_passes(request: HttpRequest) -> bool:
+    # What DRF's SessionAuthentication does: run Django's own CSRF check on demand.
+    check = CsrfViewMiddleware(lambda _request: None)  # type: ignore[arg-type, return-value]
+    check.process_request(request)
+    return check.process_view(request, lambda _request: None, (), {}) is None  # type: ignore[arg-type, return-value]
+
+
+# --- Django REST framework -------------------------------------------------------------------
+
+
+class BearerAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <token>` only. Sets `request.auth` to the `TokenAuth`."""
+
+    def authenticate(self, request: Any) -> tuple[AbstractBaseUser, TokenAuth] | None:
+        if query_string_has_token(request.META.get("QUERY_STRING", "")):
+            request._bearer_error = "invalid_request", FAILURE_MESSAGES["query_token"]
+            raise exceptions.AuthenticationFailed(FAILURE_MESSAGES["query_token"], "query_token")
+        raw = bearer_from_header(request.META.get("HTTP_AUTHORIZATION"))
+        if raw is None:
+            return None  # no bearer token: let session authentication try
+        auth = authenticate_token(raw)
+        if auth is None:
+            request._bearer_error = "invalid_token", FAILURE_MESSAGES["invalid"]
+            raise exceptions.AuthenticationFailed(FAILURE_MESSAGES["invalid"], "invalid_token")
+        return auth.user, auth
+
+    def authenticate_header(self, request: Any) -> str:
+        # DRF puts this on every 401, so it carries the reason the token was refused.
+        error = getattr(request, "_bearer_error", None)
+        return bearer_challenge(*error) if error else bearer_challenge()
+
+
+class InsufficientScope(exceptions.PermissionDenied):
+    default_code = "insufficient_scope"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"This request needs the `{scope}` scope.", "insufficient_scope")
+        # DRF's exception handler copies `auth_header` into `WWW-Authenticate`.
+        self.auth_header = bearer_challenge(
+            "insufficient_scope", f"The access token lacks the {scope} scope.", scope
+        )
+
+
+class TokenHasScope(BasePermission):
+    """Signed in, and a bearer token carries `read` (safe methods) or `write` (the rest).
+    A browser session (request.auth None) is the user themself and passes."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if request.auth is None:
+            return True
+        if not isinstance(request.auth, TokenAuth):
+            return False
+        scope = required_scope(request.method)
+        if not request.auth.has_scope(scope):
+            raise InsufficientScope(scope)
+        return True

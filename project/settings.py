@@ -237,14 +237,43 @@ LOGIN_REDIRECT_URL = "/graphql"
 ACCESS_TOKEN_LIFETIME = timedelta(seconds=env_int("ACCESS_TOKEN_LIFETIME_SECONDS", 3600))
 REFRESH_TOKEN_LIFETIME = timedelta(seconds=env_int("REFRESH_TOKEN_LIFETIME_SECONDS", 30 * 86400))
 
+OAUTH_REDIRECT_URI_SCHEMES = env_list(
+    "OAUTH_REDIRECT_URI_SCHEMES", ["http", "https"] if DEBUG else ["https"]
+)
 OAUTH2_PROVIDER = {
     "SCOPES": {"read": "Read your projects and tasks", "write": "Change your projects and tasks"},
     "DEFAULT_SCOPES": ["read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(ACCESS_TOKEN_LIFETIME.total_seconds()),
     "REFRESH_TOKEN_EXPIRE_SECONDS": int(REFRESH_TOKEN_LIFETIME.total_seconds()),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": env_int("OAUTH_AUTHORIZATION_CODE_LIFETIME_SECONDS", 60),
     "ROTATE_REFRESH_TOKEN": True,
+    # A replayed (already rotated) refresh token fails and revokes its whole family.
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
     "PKCE_REQUIRED": True,
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"] if DEBUG else ["https"],
+    "ALLOWED_REDIRECT_URI_SCHEMES": OAUTH_REDIRECT_URI_SCHEMES,
+    "ALLOW_URI_WILDCARDS": False,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    # Empty: the issuer is the origin the metadata document is served from.
+    "OIDC_ISS_ENDPOINT": os.environ.get("OAUTH_ISSUER", "").strip().rstrip("/"),
+    # Only authorization code (+ PKCE S256), client credentials and refresh token exist.
+    "OAUTH2_SERVER_CLASS": "project.oauth.server.AuthorizationServer",
+    "OAUTH2_VALIDATOR_CLASS": "project.oauth.validators.Validator",
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    # RFC 9700 (OAuth 2.0 Security BCP): every compliance gate DOT 3.4 has, on.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # only sha256 checksums of tokens at rest
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # Plain-http redirect URIs are a development convenience; with them allowed, an enforcing
+    # gate would turn `check --deploy` into an error.
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": "http" not in OAUTH_REDIRECT_URI_SCHEMES,
 }
 
 # --- Internationalisation, static files -----------------------------------------------------------
@@ -272,10 +301,12 @@ THROTTLE_RATES = {
 }
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+        # First, so its `WWW-Authenticate: Bearer ...` challenge is the one a 401 carries.
+        "project.auth.BearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Authenticated, and a bearer token needs `read` for safe methods, `write` otherwise.
+    "DEFAULT_PERMISSION_CLASSES": ["project.auth.TokenHasScope"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -180,5 +180,3 @@ def log_unhandled(request: HttpRequest, exc: BaseException) -> None:
         extra={"path": request.path, "method": request.method},
     )
 
-
-STATUS_CODES = status

@@ -1,0 +1,25 @@
+# Production image: the ASGI server (uvicorn workers) or, with another command, the Celery worker.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+RUN useradd --create-home --uid 1000 app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+# collectstatic needs settings that pass the production checks; these values are build-time only.
+RUN DEBUG=0 SECRET_KEY=build-only-secret-key-not-used-at-runtime-0000 ALLOWED_HOSTS=build \
+    python manage.py collectstatic --noinput --verbosity 0 \
+    && mkdir -p /app/media /tmp/prometheus && chown -R app /app/media /tmp/prometheus
+
+USER app
+EXPOSE 8000
+ENV PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
+# One uvicorn process per container; scale with more containers (compose runs two).
+CMD ["uvicorn", "project.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
+     "--lifespan", "off", "--proxy-headers", "--forwarded-allow-ips", "*", \
+     "--timeout-graceful-shutdown", "30", "--no-server-header"]

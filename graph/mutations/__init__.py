@@ -1,0 +1,7 @@
+"""The mutation root: one thin adapter per service function, split by concept."""
+
+import graphene
+
+
+class Mutation(graphene.ObjectType):
+    pass

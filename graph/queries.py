@@ -1,0 +1,127 @@
+"""The query root of API.md. Reads go through `tasks.selectors`."""
+
+from __future__ import annotations
+
+import binascii
+from typing import Any
+
+import graphene
+from graphene import relay
+from graphql_relay import from_global_id
+
+from tasks import selectors
+from tasks.errors import NotFound
+from tasks.events import event_payload
+
+from .context import loaders, viewer
+from .errors import bad_user_input
+from .ids import decode_id
+from .inputs import task_list_args
+from .pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, connection_args, paginate
+from .types import (
+    Attachment,
+    Comment,
+    EventConnection,
+    Project,
+    ProjectConnection,
+    Task,
+    TaskConnection,
+    User,
+    resolve_task_list,
+)
+
+NODE_TYPES: dict[str, Any] = {
+    "Project": Project,
+    "Task": Task,
+    "Comment": Comment,
+    "Attachment": Attachment,
+    "User": User,
+}
+
+
+class Query(graphene.ObjectType):
+    viewer = graphene.Field(graphene.NonNull(User), description="The authenticated user.")
+    node = graphene.Field(relay.Node, id=graphene.ID(required=True))
+    projects = graphene.Field(graphene.NonNull(ProjectConnection), **connection_args())
+    project = graphene.Field(Project, id=graphene.ID(required=True))
+    task = graphene.Field(Task, id=graphene.ID(required=True))
+    tasks = graphene.Field(
+        TaskConnection,
+        project_id=graphene.ID(description="All visible projects when omitted."),
+        **task_list_args(),
+        **connection_args(),
+    )
+    activity = graphene.Field(
+        EventConnection,
+        project_id=graphene.ID(required=True),
+        first=graphene.Int(description=f"At most {MAX_PAGE_SIZE}."),
+        after=graphene.String(description="An event id: only later events."),
+    )
+
+    @staticmethod
+    def resolve_viewer(root: None, info: Any) -> Any:
+        return viewer(info)
+
+    @staticmethod
+    def resolve_node(root: None, info: Any, id: str) -> Any:
+        try:
+            type_name, _ = from_global_id(id)
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            raise NotFound("node") from None
+        node_type = NODE_TYPES.get(type_name)
+        if node_type is None:
+            raise NotFound("node")
+        return node_type.get_node(info, id)
+
+    @staticmethod
+    def resolve_projects(root: None, info: Any, **page: Any) -> Page:
+        queryset = selectors.visible_projects(viewer(info)).order_by("-created_at", "-id")
+        batch = loaders(info)
+
+        def fetch(start: int, stop: int) -> list[Any]:
+            projects = list(queryset[start:stop])
+            batch.saw_projects(projects)
+            return projects
+
+        return paginate(fetch, queryset.order_by().count, **page)
+
+    @staticmethod
+    def resolve_project(root: None, info: Any, id: str) -> Any:
+        return Project.get_node(info, id)
+
+    @staticmethod
+    def resolve_task(root: None, info: Any, id: str) -> Any:
+        return Task.get_node(info, id)
+
+    @staticmethod
+    def resolve_tasks(root: None, info: Any, project_id: str | None = None, **args: Any) -> Any:
+        pk = None
+        if project_id is not None:
+            pk = selectors.project_get(viewer(info), decode_id(project_id, "Project")).pk
+        return resolve_task_list(info, pk, **args)
+
+    @staticmethod
+    def resolve_activity(
+        root: None, info: Any, project_id: str, first: int | None = None, after: str | None = None
+    ) -> Page:
+        if first is not None and not 0 <= first <= MAX_PAGE_SIZE:
+            raise bad_user_input(f"`first` must be between 0 and {MAX_PAGE_SIZE}.")
+        if after is not None and not (after.isdigit() and len(after) < 20):
+            raise bad_user_input("`after` must be an event id.")
+        size = DEFAULT_PAGE_SIZE if first is None else first
+        queryset = selectors.project_events(
+            viewer(info),
+            decode_id(project_id, "Project"),
+            after=int(after) if after is not None else None,
+        )
+        rows = list(queryset[: size + 1])
+        payloads = [event_payload(event) for event in rows[:size]]
+        loaders(info).saw_events(payloads, decode_id)
+        edges = [{"node": payload, "cursor": payload["id"]} for payload in payloads]
+        page_info = {
+            "has_next_page": len(rows) > size,
+            "has_previous_page": after is not None and after != "0",
+            "start_cursor": edges[0]["cursor"] if edges else None,
+            "end_cursor": edges[-1]["cursor"] if edges else None,
+        }
+        return Page(edges=edges, page_info=page_info, _count=queryset.order_by().count)

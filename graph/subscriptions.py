@@ -1,0 +1,48 @@
+"""Subscriptions over graphql-transport-ws. Placeholder resolvers: the realtime issue owns this
+file and implements them. Each yields `tasks.events.event_payload` dicts (the `Event` root)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import graphene
+
+from .types import Event
+
+
+class Subscription(graphene.ObjectType):
+    project_events = graphene.Field(
+        graphene.NonNull(Event),
+        project_id=graphene.ID(required=True),
+        after=graphene.String(),
+        description="Every event of a project; `after` replays from that event id first.",
+    )
+    task_events = graphene.Field(
+        graphene.NonNull(Event),
+        task_id=graphene.ID(required=True),
+        after=graphene.String(),
+        description="Every event of a task; `after` replays from that event id first.",
+    )
+
+    @staticmethod
+    async def subscribe_project_events(
+        root: Any, info: Any, project_id: str, after: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        return
+        yield {}
+
+    @staticmethod
+    async def subscribe_task_events(
+        root: Any, info: Any, task_id: str, after: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        return
+        yield {}
+
+    @staticmethod
+    def resolve_project_events(root: dict[str, Any], info: Any, **args: Any) -> dict[str, Any]:
+        return root
+
+    @staticmethod
+    def resolve_task_events(root: dict[str, Any], info: Any, **args: Any) -> dict[str, Any]:
+        return root

@@ -1,0 +1,98 @@
+"""Task list filters (API.md): django-filter validates and documents the query string, and
+`selectors.task_list` (through a `TaskQuery`) is the single source of the query itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions
+from rest_framework.request import Request
+
+from tasks import selectors
+from tasks.models import Task
+
+MAX_ID = 2**31 - 1
+ORDERINGS = sorted(selectors.ORDER_FIELDS)
+ORDERING_CHOICES = [(name, name) for name in ORDERINGS] + [(f"-{n}", f"-{n}") for n in ORDERINGS]
+DEFAULT_ORDERING = "-created_at"
+
+
+class IdFilter(django_filters.Filter):
+    field_class = forms.IntegerField
+
+
+def _no_op(queryset: QuerySet[Task], name: str, value: Any) -> QuerySet[Task]:
+    return queryset  # validation and documentation only; selectors.task_list does the work
+
+
+class TaskFilterSet(django_filters.FilterSet):
+    project = IdFilter(min_value=1, max_value=MAX_ID, method=_no_op, help_text="Project id.")
+    status = django_filters.MultipleChoiceFilter(
+        choices=Task.Status.choices, method=_no_op, help_text="Repeatable: any of these."
+    )
+    priority = django_filters.MultipleChoiceFilter(
+        choices=Task.Priority.choices, method=_no_op, help_text="Repeatable: any of these."
+    )
+    assignee = IdFilter(min_value=1, max_value=MAX_ID, method=_no_op, help_text="User id.")
+    unassigned = django_filters.BooleanFilter(method=_no_op, help_text="Only tasks with no one.")
+    due_before = django_filters.DateFilter(method=_no_op, help_text="Due strictly before.")
+    due_after = django_filters.DateFilter(method=_no_op, help_text="Due strictly after.")
+    search = django_filters.CharFilter(
+        method=_no_op, max_length=200, help_text="Words in the title or description."
+    )
+    ordering = django_filters.ChoiceFilter(
+        choices=ORDERING_CHOICES,
+        method=_no_op,
+        help_text="Sort field, `-` for descending (default `-created_at`). "
+        "Priority sorts by severity; nulls last.",
+    )
+
+    class Meta:
+        model = Task
+        fields: list[str] = []
+
+
+def parse_ordering(value: str | None) -> tuple[str, bool]:
+    value = value or DEFAULT_ORDERING
+    return value.lstrip("-"), value.startswith("-")
+
+
+def task_query(request: Request) -> selectors.TaskQuery:
+    """The request's filters as a TaskQuery; bad values are a 400 with every field's problem."""
+    filterset = TaskFilterSet(data=request.query_params, queryset=Task.objects.none())
+    if not filterset.is_valid():
+        raise exceptions.ValidationError(
+            {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
+        )
+    data = filterset.form.cleaned_data
+    search = data.get("search") or ""
+    if "\x00" in search:
+        raise exceptions.ValidationError({"search": ["Null characters are not allowed."]})
+    order_field, descending = parse_ordering(data.get("ordering"))
+    return selectors.TaskQuery(
+        project_id=data.get("project"),
+        statuses=tuple(data.get("status") or ()),
+        priorities=tuple(data.get("priority") or ()),
+        assignee_id=data.get("assignee"),
+        unassigned=data.get("unassigned"),
+        due_before=data.get("due_before"),
+        due_after=data.get("due_after"),
+        search=search or None,
+        order_field=order_field,
+        descending=descending,
+    )
+
+
+class TaskFilterBackend(DjangoFilterBackend):
+    """Builds the list through `selectors.task_list`; subclasses DjangoFilterBackend so the
+    OpenAPI schema documents every filter from the FilterSet."""
+
+    def get_filterset_class(self, view: Any, queryset: Any = None) -> type[TaskFilterSet]:
+        return TaskFilterSet
+
+    def filter_queryset(self, request: Any, queryset: Any, view: Any) -> QuerySet[Task]:
+        return selectors.task_list(request.user, task_query(request))
