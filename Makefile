@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format schema check-schema migrate seed worker serve bench bench-quick clean install
+.PHONY: run test lint format schema migrate worker serve bench bench-quick bench-deps clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,10 +66,14 @@ schema: install
 test: lint
 	$(BIN)/pytest
 
-bench: install
+# wrk, the load generator, comes from Debian's packages.
+bench-deps:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench: install bench-deps
 	$(BIN)/python -m bench
 
-bench-quick: install
+bench-quick: install bench-deps
 	$(BIN)/python -m bench --quick
 
 clean:

@@ -19,6 +19,7 @@ from graphql_relay import to_global_id
 
 from project.observability import EVENTS_PUBLISHED
 
+from . import webhook_delivery
 from .models import Attachment, Comment, Event, Membership, Project, Task
 
 logger = logging.getLogger(__name__)
@@ -170,6 +171,12 @@ def publish(payload: dict[str, Any], *, project_id: int, task_id: int | None = N
         bump_generation(project_id)
     except Exception:
         logger.exception("cache generation bump failed", extra={"project_id": project_id})
+    try:
+        webhook_delivery.enqueue_for_event(payload, project_id=project_id)
+    except Exception:
+        logger.exception(
+            "webhook enqueue failed", extra={"event_id": payload["id"], "project_id": project_id}
+        )
     message = {"type": EVENT_MESSAGE_TYPE, "event": payload}
     groups = [project_group(project_id)]
     if task_id is not None:

@@ -12,6 +12,7 @@ class Action(Enum):
     CONTRIBUTE = "contribute"  # create and edit tasks and comments, upload
     MODERATE = "moderate"  # delete anyone's task, comment or attachment
     MANAGE_MEMBERS = "manage_members"
+    MANAGE_WEBHOOKS = "manage_webhooks"  # register webhooks, read their delivery log, redeliver
     MANAGE_PROJECT = "manage_project"  # rename, describe, delete the project; make admins
 
 
@@ -22,6 +23,7 @@ MINIMUM_ROLE = {
     Action.CONTRIBUTE: Role.MEMBER,
     Action.MODERATE: Role.ADMIN,
     Action.MANAGE_MEMBERS: Role.ADMIN,
+    Action.MANAGE_WEBHOOKS: Role.ADMIN,
     Action.MANAGE_PROJECT: Role.OWNER,
 }
 

@@ -9,7 +9,11 @@ from typing import Any
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    set_token_value,
+)
 
 from tasks import services
 from tasks.models import Membership, Project, Task
@@ -53,11 +57,12 @@ def make_token(user: Any, scope: str = "read write", *, expires_in: int = 3600) 
         },
     )
     raw = secrets.token_urlsafe(30)
-    AccessToken.objects.create(
+    token = AccessToken(
         user=user,
         application=application,
-        token=raw,
         expires=timezone.now() + timedelta(seconds=expires_in),
         scope=scope,
     )
+    set_token_value(token, raw)  # stored as the server stores it: checksum only, when hashed
+    token.save()
     return raw

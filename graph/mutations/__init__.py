@@ -2,6 +2,23 @@
 
 import graphene
 
+from .attachment import DeleteAttachment
+from .comment import AddComment, DeleteComment, UpdateComment
+from .member import AddProjectMember, RemoveProjectMember
+from .project import CreateProject, DeleteProject, UpdateProject
+from .task import CreateTask, DeleteTask, UpdateTask
+
 
 class Mutation(graphene.ObjectType):
-    pass
+    create_project = CreateProject.Field()
+    update_project = UpdateProject.Field()
+    delete_project = DeleteProject.Field()
+    add_project_member = AddProjectMember.Field()
+    remove_project_member = RemoveProjectMember.Field()
+    create_task = CreateTask.Field()
+    update_task = UpdateTask.Field()
+    delete_task = DeleteTask.Field()
+    add_comment = AddComment.Field()
+    update_comment = UpdateComment.Field()
+    delete_comment = DeleteComment.Field()
+    delete_attachment = DeleteAttachment.Field()

@@ -18,12 +18,14 @@ RESPONSE_TYPES = ("code",)
 CODE_CHALLENGE_METHODS = ("S256",)
 
 
-class AuthorizationServer(Server):
+class AuthorizationServer(Server):  # type: ignore[misc]
     def __init__(self, request_validator: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(request_validator, *args, **kwargs)
         # An unknown grant or response type falls back to the authorization-code handler,
         # which answers unsupported_grant_type / unsupported_response_type.
-        self._grant_types = {name: self._grant_types[name] for name in GRANT_TYPES}
-        self._response_types = {name: self._response_types[name] for name in RESPONSE_TYPES}
+        grants: dict[str, Any] = getattr(self, "_grant_types")  # noqa: B009 (untyped base)
+        responses: dict[str, Any] = getattr(self, "_response_types")  # noqa: B009
+        self._grant_types = {name: grants[name] for name in GRANT_TYPES}
+        self._response_types = {name: responses[name] for name in RESPONSE_TYPES}
         # Per instance, so oauthlib's class-level table keeps `plain` for anyone else.
         self.auth_grant._code_challenge_methods = {"S256": code_challenge_method_s256}

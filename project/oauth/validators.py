@@ -7,7 +7,7 @@ from typing import Any
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 
-class Validator(OAuth2Validator):
+class Validator(OAuth2Validator):  # type: ignore[misc]
     def validate_redirect_uri(
         self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any
     ) -> bool:

@@ -25,7 +25,7 @@ CLIENT_SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
 PUBLIC_CLIENT_METHODS = [*CLIENT_SECRET_METHODS, "none"]
 
 
-class MetadataView(OAuthServerMetadataView):
+class MetadataView(OAuthServerMetadataView):  # type: ignore[misc]
     """RFC 8414 metadata. DOT advertises one auth-method list for every endpoint; here the
     introspection endpoint takes client secrets only."""
 

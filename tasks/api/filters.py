@@ -25,6 +25,18 @@ class IdFilter(django_filters.Filter):
     field_class = forms.IntegerField
 
 
+class StrictBooleanFilter(django_filters.Filter):
+    """`true`/`false` (or `1`/`0`); anything else is a 400 rather than silently ignored."""
+
+    field_class = forms.TypedChoiceField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")])
+        kwargs.setdefault("coerce", lambda value: value in {"true", "1"})
+        kwargs.setdefault("empty_value", None)
+        super().__init__(*args, **kwargs)
+
+
 def _no_op(queryset: QuerySet[Task], name: str, value: Any) -> QuerySet[Task]:
     return queryset  # validation and documentation only; selectors.task_list does the work
 
@@ -38,7 +50,7 @@ class TaskFilterSet(django_filters.FilterSet):
         choices=Task.Priority.choices, method=_no_op, help_text="Repeatable: any of these."
     )
     assignee = IdFilter(min_value=1, max_value=MAX_ID, method=_no_op, help_text="User id.")
-    unassigned = django_filters.BooleanFilter(method=_no_op, help_text="Only tasks with no one.")
+    unassigned = StrictBooleanFilter(method=_no_op, help_text="true: no assignee; false: any.")
     due_before = django_filters.DateFilter(method=_no_op, help_text="Due strictly before.")
     due_after = django_filters.DateFilter(method=_no_op, help_text="Due strictly after.")
     search = django_filters.CharFilter(
@@ -95,4 +107,5 @@ class TaskFilterBackend(DjangoFilterBackend):
         return TaskFilterSet
 
     def filter_queryset(self, request: Any, queryset: Any, view: Any) -> QuerySet[Task]:
-        return selectors.task_list(request.user, task_query(request))
+        tasks = selectors.task_list(request.user, task_query(request))
+        return tasks.select_related("assignee", "created_by")

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from project.oauth.clients import DEMO_REDIRECT_URIS, ensure_demo_client
 from tasks import services
 from tasks.models import Project, Role, Task
 
@@ -42,9 +43,12 @@ class Command(BaseCommand):
             )
             if not Project.objects.filter(created_by=user, name="Demo project").exists():
                 self._create_project(user, teammate)
+            frontend_client_id = ensure_demo_client(user)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  username: {username}")
         self.stdout.write(f"  password: {password}")
+        self.stdout.write(f"  OAuth client id (public, PKCE S256): {frontend_client_id}")
+        self.stdout.write(f"    redirect URIs: {' '.join(DEMO_REDIRECT_URIS)}")
         for hook in getattr(self, "extra_output", []):
             self.stdout.write(hook)
 

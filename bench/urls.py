@@ -1,0 +1,5 @@
+from django.urls import path
+
+from bench.views import tasks_baseline
+
+urlpatterns = [path("tasks", tasks_baseline, name="bench-tasks")]

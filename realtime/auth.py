@@ -1,0 +1,116 @@
+"""Who is on the other end of a WebSocket, and may a browser page open it at all.
+
+Credentials come from an `Authorization: Bearer` header or the Django session cookie at the
+handshake (resolved here into `scope["credentials"]`), or later from the socket's first message
+(`authenticate`, `connection_init`), which the consumers pass to `credentials_from_token`.
+Never from the query string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from channels.auth import get_user
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.sessions import SessionMiddlewareStack
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+
+from project.auth import READ_SCOPE, WRITE_SCOPE, authenticate_token, bearer_from_header
+
+SESSION_SCOPES = frozenset({READ_SCOPE, WRITE_SCOPE})
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: Any
+    scopes: frozenset[str]
+    token_id: int | None  # None for a browser session
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+async def credentials_from_token(raw_token: object) -> Credentials | None:
+    if not isinstance(raw_token, str):
+        return None
+    auth = await database_sync_to_async(authenticate_token)(raw_token)
+    if auth is None:
+        return None
+    return Credentials(user=auth.user, scopes=auth.scopes, token_id=auth.token_id)
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class _HandshakeCredentials:
+    """Sets `scope["credentials"]` (Credentials or None) and `scope["credentials_rejected"]`
+    (True when a bearer header was sent but is not valid: that is a 4401, not "anonymous")."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        credentials: Credentials | None = None
+        rejected = False
+        bearer = bearer_from_header(_header(scope, b"authorization"))
+        if bearer is not None:
+            credentials = await credentials_from_token(bearer)
+            rejected = credentials is None
+        elif "session" in scope:
+            user = await get_user(scope)
+            if user.is_authenticated and user.is_active:
+                credentials = Credentials(user=user, scopes=SESSION_SCOPES, token_id=None)
+        scope = {**scope, "credentials": credentials, "credentials_rejected": rejected}
+        return await self.app(scope, receive, send)
+
+
+def HandshakeAuthStack(app: Any) -> Any:  # noqa: N802 - named like Channels' middleware stacks
+    return SessionMiddlewareStack(_HandshakeCredentials(app))
+
+
+# --- Origin ---------------------------------------------------------------------------------------
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """A browser's Origin must be an allowed host or a CORS origin. No Origin at all is a
+    non-browser client, which cross-site request forgery cannot drive: allowed."""
+    if origin is None:
+        return True
+    origin = origin.strip()
+    if origin in settings.CORS_ALLOWED_ORIGINS:
+        return True
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return False
+    domain, _port = split_domain_port(parts.netloc)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
+class _Refuse(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        await self.close()
+
+
+class OriginValidator:
+    """Refuses, at the handshake (HTTP 403), a WebSocket whose browser Origin is foreign. Unlike
+    Channels' `AllowedHostsOriginValidator`, a request without an Origin header passes."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.refuse = _Refuse.as_asgi()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if scope["type"] == "websocket" and not origin_allowed(_header(scope, b"origin")):
+            return await self.refuse(scope, receive, send)
+        return await self.app(scope, receive, send)

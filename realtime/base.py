@@ -1,0 +1,127 @@
+"""The base of both socket consumers: a Channels WebSocket consumer tuned for relaying.
+
+- No per-message hop to a worker thread. Channels' `dispatch()` runs `close_old_connections` in a
+  thread for every message; relaying an event to a thousand sockets spent most of its time there.
+  Database work here goes through `database_sync_to_async`, which does that cleanup itself.
+- No per-socket channel-layer channel: events come from the process hub (groups.py).
+- Every frame out goes through an `Outbox`, so relayed events, replies and the final close keep
+  their order and a slow client never blocks the relay.
+- Inbound limits: `WEBSOCKET_MAX_MESSAGE_BYTES` (close 1009) and a per-connection token bucket
+  of `WEBSOCKET_RATE_LIMIT_PER_SECOND` / `WEBSOCKET_RATE_LIMIT_BURST` messages (close 1008).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from .outbox import Outbox
+
+logger = logging.getLogger(__name__)
+
+CLOSE_TOO_BIG = 1009
+CLOSE_POLICY = 1008
+CLOSE_INTERNAL = 1011
+SEND_QUEUE_LIMIT = 10_000
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.updated = time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class RelayConsumer(AsyncWebsocketConsumer):
+    closing = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.scope = scope
+        self.channel_layer = None
+        self.outbox = Outbox(send, limit=SEND_QUEUE_LIMIT, on_overflow=self._overflowed)
+        self.base_send = self._send_via_outbox
+        self.rate = TokenBucket(
+            float(settings.WEBSOCKET_RATE_LIMIT_PER_SECOND),
+            float(settings.WEBSOCKET_RATE_LIMIT_BURST),
+        )
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+        finally:
+            self.closing = True
+            self.outbox.abort()
+            await self.cleanup()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "websocket.receive":
+            await self.websocket_receive(message)
+        elif kind == "websocket.connect":
+            await self.websocket_connect(message)
+        elif kind == "websocket.disconnect":
+            await self.disconnect(message.get("code", 1000))
+            raise StopConsumer
+
+    async def _send_via_outbox(self, message: dict[str, Any]) -> None:
+        if message["type"] == "websocket.close":
+            self.closing = True
+            self.outbox.push_last(message)
+        else:
+            self.outbox.push(message)
+
+    async def websocket_receive(self, message: dict[str, Any]) -> None:
+        if self.closing:
+            return
+        text, data = message.get("text"), message.get("bytes")
+        limit = settings.WEBSOCKET_MAX_MESSAGE_BYTES
+        size = len(data or b"") if text is None else len(text)
+        if text is not None and size * 4 > limit:
+            size = len(text.encode("utf-8"))
+        if size > limit:
+            self.close_now(CLOSE_TOO_BIG, "message too big")
+            return
+        if not self.rate.allow():
+            self.close_now(CLOSE_POLICY, "rate limit exceeded")
+            return
+        await self.receive(text_data=text, bytes_data=data)
+
+    def send_text(self, text: str) -> None:
+        if not self.closing:
+            self.outbox.push_text(text)
+
+    def close_now(self, code: int, reason: str = "") -> None:
+        """Closes from anywhere, including synchronous hub and watchdog callbacks."""
+        if not self.closing:
+            self.closing = True
+            message: dict[str, Any] = {"type": "websocket.close", "code": code}
+            if reason:
+                message["reason"] = reason
+            self.outbox.push_last(message)
+            self.release()
+
+    def _overflowed(self) -> None:
+        logger.warning("closing a socket whose client does not read")
+        self.close_now(CLOSE_POLICY, "client too slow")
+
+    def release(self) -> None:
+        """Drop streams and watches; called on close. Must not block."""
+
+    async def cleanup(self) -> None:
+        self.release()

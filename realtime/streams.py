@@ -1,0 +1,159 @@
+"""One subscriber's stream of a project's (or a task's) events: live events from the hub plus
+replay from the event log, with no event missed or delivered twice at the boundary.
+
+Resume order: join the hub first (so nothing published from then on is lost), buffer live events
+while the log after the cursor is read, then flush the buffer. Every delivered id is remembered
+(a bounded window), so an event both read from the log and relayed live goes out once.
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from graphql_relay import from_global_id, to_global_id
+
+from tasks.events import event_payload
+from tasks.selectors import project_events, task_events
+
+from .groups import get_hub
+
+REPLAY_PAGE = 500
+SEEN_WINDOW = 4096
+
+Deliver = Callable[[dict[str, Any], "str | None"], None]
+
+
+def parse_cursor(value: object) -> int | None:
+    """An event id as a client may send it (`"42"`, `42` or an `Event` global id); ValueError if
+    it is none of these."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and len(value) <= 100:
+        if value.isdigit():
+            return int(value)
+        try:
+            type_name, raw = from_global_id(value)
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            raise ValueError("invalid cursor") from None
+        if type_name == "Event" and raw.isdigit():
+            return int(raw)
+    raise ValueError("invalid cursor")
+
+
+def _log_page(user: Any, project_id: int, task_id: int | None, after: int) -> list[dict[str, Any]]:
+    """A page of the log after `after`, as the user may see it now (NotFound if they may not)."""
+    if task_id is None:
+        events = project_events(user, project_id, after=after)
+    else:
+        events = task_events(user, task_id, after=after)
+    return [event_payload(event) for event in events[:REPLAY_PAGE]]
+
+
+class EventStream:
+    """Subscribes to the hub for `project_id` (filtered to `task_id` if given) on behalf of `user`.
+
+    `deliver(event, text)` gets each event once, in order (`text` is the pre-encoded JSON frame
+    when the event came live). `revoked()` is called when the user stops being a member.
+    """
+
+    def __init__(
+        self,
+        *,
+        user: Any,
+        project_id: int,
+        task_id: int | None = None,
+        deliver: Deliver,
+        revoked: Callable[[], None],
+        lost: Callable[[], None],
+    ) -> None:
+        self.user = user
+        self.user_id = user.pk
+        self.project_id = project_id
+        self.task_id = task_id
+        self._task_gid = to_global_id("Task", task_id) if task_id is not None else None
+        self._deliver = deliver
+        self._revoked = revoked
+        self._lost = lost
+        self._buffer: list[tuple[dict[str, Any], str | None]] | None = None
+        self._seen: set[str] = set()
+        self._seen_order: deque[str] = deque()
+        self.active = False
+
+    async def open(self, after: int | None = None) -> None:
+        """Raises `LayerUnavailable`, or `NotFound` when replay finds the target gone."""
+        await get_hub().join(self.project_id, self)
+        self.active = True
+        if after is not None:
+            await self.replay(after)
+
+    async def replay(self, after: int) -> None:
+        self._buffer = []
+        try:
+            cursor = after
+            while self.active:
+                page = await database_sync_to_async(_log_page)(
+                    self.user, self.project_id, self.task_id, cursor
+                )
+                for event in page:
+                    self._emit(event, None)
+                if len(page) < REPLAY_PAGE:
+                    break
+                cursor = int(page[-1]["id"])
+        finally:
+            buffered, self._buffer = self._buffer, None
+            for event, text in buffered:
+                if self.active:
+                    self._emit(event, text)
+
+    def close(self) -> None:
+        if self.active:
+            self.active = False
+            get_hub().leave(self.project_id, self)
+
+    # --- Hub callbacks -----------------------------------------------------------------------
+
+    def on_event(self, event: dict[str, Any], text: str) -> None:
+        if not self.active:
+            return
+        if event["type"] == "member.removed" and self._is_me(event):
+            self.revoke()
+            return
+        if self._task_gid is not None and event.get("taskId") != self._task_gid:
+            return
+        if self._buffer is not None:
+            self._buffer.append((event, text))
+            return
+        self._emit(event, text)
+
+    def on_layer_lost(self) -> None:
+        if self.active:
+            self.active = False
+            self._lost()
+
+    def revoke(self) -> None:
+        """The user may no longer see this stream (removed from the project)."""
+        if self.active:
+            self.close()
+            self._revoked()
+
+    # --- Internals ---------------------------------------------------------------------------
+
+    def _is_me(self, event: dict[str, Any]) -> bool:
+        user = (event.get("data") or {}).get("user") or {}
+        return bool(user.get("pk") == self.user_id)
+
+    def _emit(self, event: dict[str, Any], text: str | None) -> None:
+        event_id = event["id"]
+        if event_id in self._seen:
+            return
+        self._seen.add(event_id)
+        self._seen_order.append(event_id)
+        if len(self._seen_order) > SEEN_WINDOW:
+            self._seen.discard(self._seen_order.popleft())
+        self._deliver(event, text)

@@ -1,0 +1,97 @@
+"""Request bodies. They check shape only (types, enum values); the services own every business rule.
+Only the fields listed here can be sent: anything else (ids, ownership, `version`, timestamps, a
+task's project on update) is rejected with `unknown_field`, never silently assigned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from tasks.models import Role, Task
+
+MAX_ID = 2**31 - 1
+
+
+def _id_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def _text_field(**kwargs: Any) -> serializers.CharField:
+    # Lengths and blank titles are the service's to judge, with the same codes as GraphQL.
+    return serializers.CharField(allow_blank=True, trim_whitespace=False, **kwargs)
+
+
+class InputSerializer(serializers.Serializer[Any]):
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        str(name)[:100]: [
+                            serializers.ErrorDetail("This field cannot be set.", "unknown_field")
+                        ]
+                        for name in unknown[:20]
+                    }
+                )
+        return super().to_internal_value(data)
+
+
+class ProjectCreateInput(InputSerializer):
+    name = _text_field()
+    description = _text_field(required=False)
+
+
+class ProjectUpdateInput(InputSerializer):
+    name = _text_field(required=False)
+    description = _text_field(required=False)
+
+
+class MemberAddInput(InputSerializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class TaskFieldsInput(InputSerializer):
+    title = _text_field()
+    description = _text_field(required=False)
+    status = serializers.ChoiceField(choices=Task.Status.choices, required=False)
+    priority = serializers.ChoiceField(choices=Task.Priority.choices, required=False)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    assignee = _id_field(required=False, allow_null=True)
+
+
+class TaskCreateInput(TaskFieldsInput):
+    project = _id_field()
+
+
+class TaskReplaceInput(TaskFieldsInput):
+    """PUT: the whole editable state; what is left out goes back to its default."""
+
+
+class TaskUpdateInput(TaskFieldsInput):
+    """PATCH: any subset of the editable fields."""
+
+    title = _text_field(required=False)
+
+
+class CommentInput(InputSerializer):
+    body = _text_field()
+
+
+TASK_DEFAULTS: dict[str, Any] = {
+    "description": "",
+    "status": Task.Status.TODO,
+    "priority": Task.Priority.MEDIUM,
+    "due_date": None,
+    "assignee": None,
+}
+
+
+def task_changes(data: dict[str, Any]) -> dict[str, Any]:
+    """Validated task fields as `services.task_update` names them."""
+    changes = dict(data)
+    if "assignee" in changes:
+        changes["assignee_id"] = changes.pop("assignee")
+    return changes

@@ -1,0 +1,82 @@
+"""What every REST view shares: versioning, JSON in and out, problem details, the Idempotency-Key
+handshake on POST and the `API-Version` header. Views stay thin adapters over services/selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tasks.api import idempotent
+from tasks.api.pagination import PagePagination
+from tasks.api.schema import ApiAutoSchema
+from tasks.api.serializers import for_version
+from tasks.api.versioning import ApiVersioning, version_of_path
+
+
+class ApiView(GenericAPIView):  # type: ignore[type-arg]
+    versioning_class = ApiVersioning
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
+    pagination_class = PagePagination
+    schema = ApiAutoSchema()
+
+    output_serializer: type[Any]
+    input_serializers: dict[str, type[Any]] = {}
+    is_list = False
+    page_numbers = False
+    conditional = False
+
+    def get_serializer_class(self) -> type[Any]:
+        return for_version(self.output_serializer, getattr(self.request, "version", None))
+
+    def render(self, instance: Any, status: int = 200, **headers: str) -> Response:
+        return Response(self.get_serializer(instance).data, status=status, headers=headers)
+
+    def render_page(self, queryset: Any) -> Response:
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def parse(self, method: str | None = None, *, partial: bool = False) -> dict[str, Any]:
+        """The request body, validated for shape by the method's input serializer."""
+        serializer_class = self.input_serializers[(method or self.request.method or "").lower()]
+        serializer = serializer_class(data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    # --- Idempotency-Key and API-Version --------------------------------------------------------
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        request.idempotency_claim = idempotent.begin(request)  # type: ignore[attr-defined]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, idempotent.Replay):
+            return idempotent.replay_response(exc.record)
+        return super().handle_exception(exc)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except BaseException:
+            claim = getattr(getattr(self, "request", None), "idempotency_claim", None)
+            if claim is not None:
+                idempotent.abandon(claim)
+            raise
+
+    def finalize_response(
+        self, request: Request, response: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        claim = getattr(request, "idempotency_claim", None)
+        if claim is not None and isinstance(response, Response):
+            request.idempotency_claim = None  # type: ignore[attr-defined]
+            idempotent.complete(claim, response)
+        version = getattr(request, "version", None) or version_of_path(request.path)
+        response["API-Version"] = version
+        return response

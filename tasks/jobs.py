@@ -1,0 +1,16 @@
+"""Background work as Celery tasks. Each task is a thin wrapper around a domain function, so the
+same code runs on a worker (REDIS_URL set) or in-process (eager, development and tests)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .webhook_delivery import run_attempt
+
+# --- Webhooks (tasks.webhook_delivery) ------------------------------------------------------------
+
+
+@shared_task(name="tasks.deliver_webhook", ignore_result=True, acks_late=True)
+def deliver_webhook(delivery_id: int, sequence: int, attempt: int) -> None:
+    """One delivery attempt; duplicates and superseded attempts are no-ops (see the module)."""
+    run_attempt(delivery_id, sequence, attempt)
