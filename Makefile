@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format schema migrate worker serve bench bench-quick bench-deps clean install
+.PHONY: run test lint format schema migrate worker serve bench bench-quick bench-deps browser-deps clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,8 +63,12 @@ schema: export DEBUG ?= 1
 schema: install
 	$(BIN)/python manage.py graphql_schema --schema graph.schema.schema --out schema.graphql
 
-test: lint
+test: lint browser-deps
 	$(BIN)/pytest
+
+# Headless Chromium (Debian's package) for the offline GraphiQL check; never `playwright install`.
+browser-deps:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
 
 # wrk, the load generator, comes from Debian's packages.
 bench-deps:

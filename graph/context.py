@@ -18,10 +18,7 @@ _LOADERS_ATTR = "_graph_loaders"
 
 def viewer(info: Any) -> Any:
     context = info.context
-    if isinstance(context, dict):
-        user = context.get("user")
-    else:
-        user = getattr(context, "user", None)
+    user = context.get("user") if isinstance(context, dict) else getattr(context, "user", None)
     return user if user is not None else AnonymousUser()
 
 

@@ -1,4 +1,4 @@
-"""Relay global IDs <-> integer primary keys. A malformed or foreign-typed ID is simply not found."""
+"""Relay global IDs <-> integer primary keys. A malformed or foreign-typed ID is not found."""
 
 from __future__ import annotations
 

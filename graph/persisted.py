@@ -28,10 +28,11 @@ def _key(digest: str) -> str:
     return f"graphql-apq:{digest}"
 
 
-def resolve_query(query: object, extensions: object) -> object:
-    """The query text to run: the given one, or the stored one for the hash."""
+def resolve_query(query: object, extensions: object) -> tuple[object, str | None]:
+    """The query text to run (the given one, or the stored one for the hash), and the hash to
+    `remember` once the request is known to be authenticated and valid."""
     if not isinstance(extensions, dict) or "persistedQuery" not in extensions:
-        return query
+        return query, None
     persisted = extensions["persistedQuery"]
     digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
     if not isinstance(persisted, dict) or persisted.get("version", 1) != 1:
@@ -45,11 +46,14 @@ def resolve_query(query: object, extensions: object) -> object:
             raise PersistedQueryError(
                 coded("PersistedQueryNotFound", PERSISTED_QUERY_NOT_FOUND), 200
             )
-        return stored
+        return stored, None
     if not isinstance(query, str):
-        return query
+        return query, None
     if hashlib.sha256(query.encode("utf-8")).hexdigest() != digest:
         raise PersistedQueryError(bad_user_input("provided sha does not match query"), 400)
+    return query, digest
+
+
+def remember(digest: str, query: str) -> None:
     if len(query) <= MAX_QUERY_LENGTH:
         cache.set(_key(digest), query, timeout=TTL_SECONDS)
-    return query

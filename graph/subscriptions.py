@@ -1,5 +1,6 @@
-"""Subscriptions over graphql-transport-ws. Placeholder resolvers: the realtime issue owns this
-file and implements them. Each yields `tasks.events.event_payload` dicts (the `Event` root)."""
+"""Subscriptions over graphql-transport-ws (served by realtime/graphql_ws.py). Each yields
+`tasks.events.event_payload` dicts (the `Event` root) from `realtime.subscriptions.event_source`:
+with `after`, every stored event since that cursor first, then live ones, none twice."""
 
 from __future__ import annotations
 
@@ -29,15 +30,19 @@ class Subscription(graphene.ObjectType):
     async def subscribe_project_events(
         root: Any, info: Any, project_id: str, after: str | None = None
     ) -> AsyncIterator[dict[str, Any]]:
-        return
-        yield {}
+        from realtime.subscriptions import event_source
+
+        async for event in event_source(info.context, project_id=project_id, after=after):
+            yield event
 
     @staticmethod
     async def subscribe_task_events(
         root: Any, info: Any, task_id: str, after: str | None = None
     ) -> AsyncIterator[dict[str, Any]]:
-        return
-        yield {}
+        from realtime.subscriptions import event_source
+
+        async for event in event_source(info.context, task_id=task_id, after=after):
+            yield event
 
     @staticmethod
     def resolve_project_events(root: dict[str, Any], info: Any, **args: Any) -> dict[str, Any]:

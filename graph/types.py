@@ -59,10 +59,6 @@ class User(graphene.ObjectType):
         return isinstance(root, get_user_model())
 
     @staticmethod
-    def resolve_id(root: Any, info: Any) -> str:
-        return relay.Node.to_global_id("User", root.pk)
-
-    @staticmethod
     def resolve_display_name(root: Any, info: Any) -> str:
         full_name = f"{root.first_name} {root.last_name}".strip()
         return full_name or root.username  # type: ignore[no-any-return]
@@ -302,7 +298,9 @@ class ProjectConnection(CountableConnection):
 
 
 class Event(graphene.ObjectType):
-    """One entry of a project's activity log. The root is `tasks.events.event_payload(event)`."""
+    """One entry of a project's activity log; also what subscriptions deliver."""
+
+    # The root is always the dict of `tasks.events.event_payload(event)`.
 
     id = graphene.ID(required=True, description="Monotonic; usable as a cursor (`after`).")
     type = graphene.String(required=True)

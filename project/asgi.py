@@ -1,4 +1,9 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels.
+
+WebSockets pass the Origin rule of API.md (a browser Origin must be an allowed host or a CORS
+origin; no Origin is a non-browser client and passes), then handshake credentials (bearer header
+or session cookie), then realtime.routing's routes (`/graphql`, `/ws/projects/<id>/`,
+`/ws/tasks/<id>/`)."""
 
 import os
 
@@ -9,11 +14,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
-from realtime.routing import websocket_application  # noqa: E402
+from realtime.routing import websocket_application_stack  # noqa: E402
+from tasks.uploads.asgi import RequestBodyLimit  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": websocket_application,
+        # Over-limit bodies get 413 while they stream, before Django spools them to disk.
+        "http": RequestBodyLimit(django_asgi_app),
+        "websocket": websocket_application_stack(),
     }
 )

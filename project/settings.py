@@ -104,6 +104,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "project.observability.ObservabilityMiddleware",
+    # Under /api/: problem details for Django's own 404/500s, and the API-Version header.
+    "tasks.api.middleware.ApiProblemMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -305,11 +307,40 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [p for p in [BASE_DIR / "static"] if p.exists()]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Attachments (tasks.uploads, tasks.jobs) ------------------------------------------------------
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+ATTACHMENT_PROJECT_QUOTA_BYTES = env_int("ATTACHMENT_PROJECT_QUOTA_BYTES", 500 * 1024 * 1024)
+ATTACHMENT_MAX_IMAGE_PIXELS = env_int("ATTACHMENT_MAX_IMAGE_PIXELS", 40_000_000)
+# The size limit stops a multipart upload while it streams, ahead of Django's own handlers.
+FILE_UPLOAD_HANDLERS = [
+    "tasks.uploads.limits.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# S3-compatible object storage (AWS S3, MinIO, Ceph, R2...) instead of MEDIA_ROOT when a bucket is
+# named. Credentials come from boto3's usual sources (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,
+# an instance role), never from this file. Keys are random, so overwriting needs no existence check.
+S3_BUCKET = os.environ.get("S3_BUCKET", "").strip()
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL", "").strip() or None,
+            "region_name": os.environ.get("S3_REGION", "").strip() or None,
+            "addressing_style": os.environ.get("S3_ADDRESSING_STYLE", "").strip() or None,
+            "location": os.environ.get("S3_PREFIX", "").strip(),
+            "default_acl": None,  # private objects: downloads go through the app's access check
+            "querystring_auth": True,
+            "file_overwrite": True,
+        },
+    }
 
 # --- REST framework -------------------------------------------------------------------------------
 THROTTLE_RATES = {
@@ -327,8 +358,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["project.auth.TokenHasScope"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "tasks.api.throttles.AnonThrottle",
+        "tasks.api.throttles.UserThrottle",
+        "tasks.api.throttles.WriteThrottle",
+    ],
+    "EXCEPTION_HANDLER": "tasks.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Seconds a task list/detail response stays in the shared cache (0 turns the cache off).
+API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 60)
 SPECTACULAR_SETTINGS = {
     "TITLE": "TaskHub API",
     "DESCRIPTION": "Task collaboration: projects, tasks, comments, attachments, activity.",
@@ -353,6 +392,11 @@ BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 # --- Realtime -------------------------------------------------------------------------------------
 WEBSOCKET_MAX_MESSAGE_BYTES = env_int("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024)
 WEBSOCKET_AUTH_TIMEOUT_SECONDS = env_int("WEBSOCKET_AUTH_TIMEOUT_SECONDS", 10)
+# Inbound messages per connection (token bucket), and how often open sockets re-check that their
+# token is still valid and their user still a member (seconds).
+WEBSOCKET_RATE_LIMIT_PER_SECOND = env_int("WEBSOCKET_RATE_LIMIT_PER_SECOND", 20)
+WEBSOCKET_RATE_LIMIT_BURST = env_int("WEBSOCKET_RATE_LIMIT_BURST", 60)
+WEBSOCKET_RECHECK_SECONDS = float(os.environ.get("WEBSOCKET_RECHECK_SECONDS", "") or 2)
 
 # --- Logging: one JSON object a line --------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()

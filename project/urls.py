@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from graph.views import graphql_view
 from project import health
 from project.observability import metrics_view
 
@@ -10,6 +11,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
+    path("graphql", graphql_view, name="graphql"),
+    path("api/", include("tasks.api.urls")),
     path("", include("project.oauth.urls")),
 ]
 

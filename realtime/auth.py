@@ -60,10 +60,13 @@ class _HandshakeCredentials:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         credentials: Credentials | None = None
         rejected = False
-        bearer = bearer_from_header(_header(scope, b"authorization"))
+        header = _header(scope, b"authorization")
+        bearer = bearer_from_header(header)
         if bearer is not None:
             credentials = await credentials_from_token(bearer)
             rejected = credentials is None
+        elif header:  # another scheme (Basic, ...) is no credential here: refused, as over HTTP
+            rejected = True
         elif "session" in scope:
             user = await get_user(scope)
             if user.is_authenticated and user.is_active:
@@ -72,7 +75,7 @@ class _HandshakeCredentials:
         return await self.app(scope, receive, send)
 
 
-def HandshakeAuthStack(app: Any) -> Any:  # noqa: N802 - named like Channels' middleware stacks
+def HandshakeAuthStack(app: Any) -> Any:
     return SessionMiddlewareStack(_HandshakeCredentials(app))
 
 
@@ -97,7 +100,7 @@ def origin_allowed(origin: str | None) -> bool:
     return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
-class _Refuse(AsyncWebsocketConsumer):
+class RefuseConnection(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         await self.close()
 
@@ -108,7 +111,7 @@ class OriginValidator:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.refuse = _Refuse.as_asgi()
+        self.refuse = RefuseConnection.as_asgi()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope["type"] == "websocket" and not origin_allowed(_header(scope, b"origin")):

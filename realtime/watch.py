@@ -28,12 +28,13 @@ logger = logging.getLogger(__name__)
 @dataclass(eq=False)
 class Watch:
     """What one socket (or one of its streams) holds: `token_id` (None for a session) and, for a
-    stream, the project. `on_lost` is called once when either is gone."""
+    stream, the project. `on_lost(reason)` is called once, with "token" or "membership", when
+    either is gone."""
 
     user_id: int
     token_id: int | None
     project_id: int | None
-    on_lost: Callable[[], None] = field(repr=False)
+    on_lost: Callable[[str], None] = field(repr=False)
 
 
 def _still_valid(
@@ -90,7 +91,7 @@ class Watchdog:
             if (token_gone or member_gone) and watch in self.watches:
                 self.watches.discard(watch)
                 try:
-                    watch.on_lost()
+                    watch.on_lost("token" if token_gone else "membership")
                 except Exception:
                     logger.exception("closing a socket that lost its credentials failed")
 

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .uploads.processing import process
 from .webhook_delivery import run_attempt
 
 # --- Webhooks (tasks.webhook_delivery) ------------------------------------------------------------
 
 
-@shared_task(name="tasks.deliver_webhook", ignore_result=True, acks_late=True)
+@shared_task(name="tasks.deliver_webhook", ignore_result=True, acks_late=True)  # type: ignore[untyped-decorator]
 def deliver_webhook(delivery_id: int, sequence: int, attempt: int) -> None:
     """One delivery attempt; duplicates and superseded attempts are no-ops (see the module)."""
     run_attempt(delivery_id, sequence, attempt)
+
+
+# --- Attachments (tasks.uploads.processing) -------------------------------------------------------
+
+
+@shared_task(name="tasks.process_attachment", ignore_result=True, acks_late=True)  # type: ignore[untyped-decorator]
+def process_attachment(attachment_id: int) -> str:
+    """sha256, image size and thumbnail, then `attachment.processed`; repeat runs are no-ops."""
+    return process(attachment_id)

@@ -66,6 +66,8 @@ def role_of(actor: Actor | None, project_id: int) -> str | None:
 
 
 def _get(queryset: QuerySet[Any], pk: object, what: str) -> Any:
+    if isinstance(pk, bool | float):  # int() would turn True into 1 and 1.5 into 1
+        raise NotFound(what)
     try:
         return queryset.get(pk=int(pk))  # type: ignore[call-overload]
     except (TypeError, ValueError, OverflowError):

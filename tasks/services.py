@@ -8,12 +8,14 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
-from . import events
+from . import events, uploads
 from .errors import FieldError, NotFound, PermissionDenied, ValidationError
 from .models import Attachment, Comment, Membership, Project, Role, Task
 from .permissions import Action, can, can_delete_own_or_any, can_grant
@@ -100,7 +102,7 @@ def _locked_task(actor: User, task_id: object) -> Task:
 def _check_assignee(errors: _Errors, project_id: int, assignee_id: object) -> int | None:
     if assignee_id is None:
         return None
-    if not isinstance(assignee_id, int | str):
+    if not isinstance(assignee_id, int | str) or isinstance(assignee_id, bool):
         errors.add("assignee_id", "invalid", "assignee_id must be a user id.")
         return None
     try:
@@ -452,6 +454,61 @@ def comment_delete(*, actor: User, comment_id: object) -> int:
 # --- Attachments ----------------------------------------------------------------------------------
 
 
+def attachment_add(*, actor: User, task_id: object, file: Any, name: object = None) -> Attachment:
+    """Stores an uploaded file (a Django `File`/`UploadedFile`) on a task; MEMBER and above.
+
+    Everything about the bytes is checked before they are stored (`uploads.check_upload`: codes
+    `required`, `invalid_name`, `too_large`, `unsupported_type`, `type_mismatch`,
+    `invalid_image`), the project quota (`quota_exceeded`) again under a lock on the project.
+    The file goes to storage under a random key first; if the row is not committed it is removed.
+    After the commit `jobs.process_attachment` computes the sha256 and, for images, the size and
+    a thumbnail."""
+    task = task_get(actor, task_id)
+    _require(role_of(actor, task.project_id), Action.CONTRIBUTE)
+    checked = uploads.check_upload(file, name=name)
+    _check_quota(task.project_id, checked.size)
+    key = uploads.storage.save_upload(task.project_id, file)
+    try:
+        with transaction.atomic():
+            task = _locked_task(actor, task.pk)
+            _require(role_of(actor, task.project_id), Action.CONTRIBUTE)
+            # Uploads to one project take turns here, so two cannot both fit the last of a quota.
+            Project.objects.select_for_update().only("pk").get(pk=task.project_id)
+            _check_quota(task.project_id, checked.size)
+            attachment = Attachment.objects.create(
+                task=task,
+                file=key,
+                name=checked.name,
+                size=checked.size,
+                content_type=checked.content_type,
+                uploaded_by=actor,
+            )
+            events.attachment_added(actor, attachment)
+            attachment_id = attachment.pk
+            # robust: a broker outage must not turn a committed upload into an error.
+            transaction.on_commit(lambda: _enqueue_processing(attachment_id), robust=True)
+    except BaseException:
+        uploads.storage.delete_stored([key])
+        raise
+    attachment.refresh_from_db()  # processing may already have run (Celery eager)
+    return attachment
+
+
+def _check_quota(project_id: int, size: int) -> None:
+    quota = int(settings.ATTACHMENT_PROJECT_QUOTA_BYTES)
+    used = Attachment.objects.filter(task__project_id=project_id).aggregate(total=Sum("size"))
+    if (used["total"] or 0) + size > quota:
+        raise ValidationError.single(
+            "file", "quota_exceeded", f"The project's attachments may not exceed {quota} bytes."
+        )
+
+
+def _enqueue_processing(attachment_id: int) -> None:
+    from .jobs import process_attachment  # jobs import the domain, not the other way round
+
+    process_attachment.delay(attachment_id)
+
+
 def attachment_delete(*, actor: User, attachment_id: object) -> int:
     with transaction.atomic():
         attachment = attachment_get(actor, attachment_id)
@@ -468,20 +525,14 @@ def attachment_delete(*, actor: User, attachment_id: object) -> int:
 
 def _delete_files(names: list[str]) -> None:
     """Runs after commit: a rolled-back deletion keeps its files."""
-    from django.core.files.storage import default_storage
-
-    for name in names:
-        if name:
-            try:
-                default_storage.delete(name)
-            except OSError:
-                events.logger.warning("could not delete stored file", extra={"file": name})
+    uploads.storage.delete_stored(names)  # with their thumbnails
 
 
 __all__ = [
     "NotFound",
     "PermissionDenied",
     "ValidationError",
+    "attachment_add",
     "attachment_delete",
     "comment_add",
     "comment_delete",

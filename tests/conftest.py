@@ -30,6 +30,12 @@ def _clean_cache() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2's million rounds cost about a second per user on a busy 2-core machine."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def owner(db: Any) -> Any:
     return UserFactory(username="olivia", first_name="Olivia", last_name="Owner")

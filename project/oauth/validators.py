@@ -8,6 +8,13 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 
 
 class Validator(OAuth2Validator):  # type: ignore[misc]
+    def _load_application(self, client_id: str | None, request: Any) -> Any:
+        # A NUL byte (e.g. from a Basic header) makes PostgreSQL raise DataError, not the
+        # ValueError DOT expects; no client id can contain one.
+        if client_id and "\x00" in client_id:
+            return None
+        return super()._load_application(client_id, request)
+
     def validate_redirect_uri(
         self, client_id: str, redirect_uri: str, request: Any, *args: Any, **kwargs: Any
     ) -> bool:

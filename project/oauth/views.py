@@ -6,9 +6,11 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -23,6 +25,24 @@ from project.oauth.server import CODE_CHALLENGE_METHODS, GRANT_TYPES, RESPONSE_T
 CLIENT_SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
 # Public clients (PKCE) authenticate at the token and revocation endpoints with their id only.
 PUBLIC_CLIENT_METHODS = [*CLIENT_SECRET_METHODS, "none"]
+
+
+def refuse_nul_bytes(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """400 for a request with a NUL byte in any parameter: PostgreSQL cannot store or compare
+    one, and no client id, code, challenge or token contains one."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        for params in (request.GET, request.POST):
+            for key, values in params.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    return JsonResponse(
+                        {"error": "invalid_request", "error_description": "NUL byte in input."},
+                        status=400,
+                    )
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 class MetadataView(OAuthServerMetadataView):  # type: ignore[misc]

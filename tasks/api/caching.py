@@ -41,7 +41,7 @@ def response_key(request: Request) -> str | None:
     parts = [
         request.user.pk,
         request.version,
-        request.get_full_path(),
+        request.build_absolute_uri(),
         request.accepted_media_type,
         _generations(int(request.user.pk)),
     ]

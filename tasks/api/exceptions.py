@@ -179,4 +179,3 @@ def log_unhandled(request: HttpRequest, exc: BaseException) -> None:
         exc_info=(type(exc), exc, exc.__traceback__),
         extra={"path": request.path, "method": request.method},
     )
-

@@ -9,6 +9,8 @@ import django_filters
 from django import forms
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions
 from rest_framework.request import Request
 
@@ -19,6 +21,18 @@ MAX_ID = 2**31 - 1
 ORDERINGS = sorted(selectors.ORDER_FIELDS)
 ORDERING_CHOICES = [(name, name) for name in ORDERINGS] + [(f"-{n}", f"-{n}") for n in ORDERINGS]
 DEFAULT_ORDERING = "-created_at"
+# An empty `?due_before=` is a client bug, not "no filter": say so instead of ignoring it.
+TYPED_PARAMS = (
+    "project",
+    "status",
+    "priority",
+    "assignee",
+    "unassigned",
+    "due_before",
+    "due_after",
+    "ordering",
+)
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 class IdFilter(django_filters.Filter):
@@ -37,24 +51,42 @@ class StrictBooleanFilter(django_filters.Filter):
         super().__init__(*args, **kwargs)
 
 
+def _typed(kind: Any, filter_: Any) -> Any:
+    return extend_schema_field(kind)(filter_)
+
+
 def _no_op(queryset: QuerySet[Task], name: str, value: Any) -> QuerySet[Task]:
     return queryset  # validation and documentation only; selectors.task_list does the work
 
 
 class TaskFilterSet(django_filters.FilterSet):
-    project = IdFilter(min_value=1, max_value=MAX_ID, method=_no_op, help_text="Project id.")
+    project = _typed(
+        OpenApiTypes.INT,
+        IdFilter(min_value=1, max_value=MAX_ID, method=_no_op, help_text="Project id."),
+    )
     status = django_filters.MultipleChoiceFilter(
         choices=Task.Status.choices, method=_no_op, help_text="Repeatable: any of these."
     )
     priority = django_filters.MultipleChoiceFilter(
         choices=Task.Priority.choices, method=_no_op, help_text="Repeatable: any of these."
     )
-    assignee = IdFilter(min_value=1, max_value=MAX_ID, method=_no_op, help_text="User id.")
+    assignee = _typed(
+        OpenApiTypes.INT,
+        IdFilter(min_value=1, max_value=MAX_ID, method=_no_op, help_text="User id."),
+    )
     unassigned = StrictBooleanFilter(method=_no_op, help_text="true: no assignee; false: any.")
-    due_before = django_filters.DateFilter(method=_no_op, help_text="Due strictly before.")
-    due_after = django_filters.DateFilter(method=_no_op, help_text="Due strictly after.")
-    search = django_filters.CharFilter(
-        method=_no_op, max_length=200, help_text="Words in the title or description."
+    due_before = _typed(
+        OpenApiTypes.DATE,
+        django_filters.DateFilter(method=_no_op, help_text="Due strictly before."),
+    )
+    due_after = _typed(
+        OpenApiTypes.DATE, django_filters.DateFilter(method=_no_op, help_text="Due strictly after.")
+    )
+    search = _typed(
+        OpenApiTypes.STR,
+        django_filters.CharFilter(
+            method=_no_op, max_length=200, help_text="Words in the title or description."
+        ),
     )
     ordering = django_filters.ChoiceFilter(
         choices=ORDERING_CHOICES,
@@ -75,6 +107,13 @@ def parse_ordering(value: str | None) -> tuple[str, bool]:
 
 def task_query(request: Request) -> selectors.TaskQuery:
     """The request's filters as a TaskQuery; bad values are a 400 with every field's problem."""
+    empty = [
+        name
+        for name in TYPED_PARAMS
+        if any(value == "" for value in request.query_params.getlist(name))
+    ]
+    if empty:
+        raise exceptions.ValidationError({name: ["Must not be empty."] for name in empty})
     filterset = TaskFilterSet(data=request.query_params, queryset=Task.objects.none())
     if not filterset.is_valid():
         raise exceptions.ValidationError(

@@ -47,7 +47,9 @@ def begin(request: Request) -> Claim | None:
     if key is None:
         return None
     if not idempotency.valid_key(key):
-        raise ProblemError(400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 printable characters.")
+        raise ProblemError(
+            400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 printable characters."
+        )
     user_key = f"user:{request.user.pk}" if request.user.is_authenticated else "anonymous"
     fingerprint = idempotency.fingerprint(
         request.method, request.get_full_path(), request._request.body
@@ -76,7 +78,9 @@ def complete(claim: Claim, response: Response) -> None:
         abandon(claim)
         return
     data = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
-    headers = {name: response[name] for name in REPLAYED_RESPONSE_HEADERS if response.has_header(name)}
+    headers = {
+        name: response[name] for name in REPLAYED_RESPONSE_HEADERS if response.has_header(name)
+    }
     if response.content_type:
         headers["Content-Type"] = response.content_type
     idempotency.complete(
@@ -96,7 +100,10 @@ def replay_response(record: dict[str, Any]) -> Response:
     headers = dict(record.get("headers") or {})
     content_type = headers.pop("Content-Type", None)
     response = Response(
-        record.get("data"), status=record.get("status", 200), headers=headers, content_type=content_type
+        record.get("data"),
+        status=record.get("status", 200),
+        headers=headers,
+        content_type=content_type,
     )
     response[REPLAYED_HEADER] = "true"
     return response

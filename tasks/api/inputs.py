@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tasks.models import Role, Task
@@ -17,9 +18,14 @@ def _id_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
-def _text_field(**kwargs: Any) -> serializers.CharField:
-    # Lengths and blank titles are the service's to judge, with the same codes as GraphQL.
-    return serializers.CharField(allow_blank=True, trim_whitespace=False, **kwargs)
+def _text_field(*, max_length: int, min_length: int = 0, **kwargs: Any) -> Any:
+    """Lengths and blank titles are the service's to judge (with the same codes as GraphQL); the
+    limits are only documented in the schema here."""
+    field = serializers.CharField(allow_blank=True, trim_whitespace=False, **kwargs)
+    hint: dict[str, Any] = {"type": "string", "maxLength": max_length}
+    if min_length:
+        hint["minLength"] = min_length
+    return extend_schema_field(hint)(field)
 
 
 class InputSerializer(serializers.Serializer[Any]):
@@ -39,13 +45,13 @@ class InputSerializer(serializers.Serializer[Any]):
 
 
 class ProjectCreateInput(InputSerializer):
-    name = _text_field()
-    description = _text_field(required=False)
+    name = _text_field(min_length=1, max_length=120)
+    description = _text_field(max_length=2000, required=False)
 
 
 class ProjectUpdateInput(InputSerializer):
-    name = _text_field(required=False)
-    description = _text_field(required=False)
+    name = _text_field(min_length=1, max_length=120, required=False)
+    description = _text_field(max_length=2000, required=False)
 
 
 class MemberAddInput(InputSerializer):
@@ -54,8 +60,8 @@ class MemberAddInput(InputSerializer):
 
 
 class TaskFieldsInput(InputSerializer):
-    title = _text_field()
-    description = _text_field(required=False)
+    title = _text_field(min_length=1, max_length=200)
+    description = _text_field(max_length=10_000, required=False)
     status = serializers.ChoiceField(choices=Task.Status.choices, required=False)
     priority = serializers.ChoiceField(choices=Task.Priority.choices, required=False)
     due_date = serializers.DateField(required=False, allow_null=True)
@@ -73,11 +79,11 @@ class TaskReplaceInput(TaskFieldsInput):
 class TaskUpdateInput(TaskFieldsInput):
     """PATCH: any subset of the editable fields."""
 
-    title = _text_field(required=False)
+    title = _text_field(min_length=1, max_length=200, required=False)
 
 
 class CommentInput(InputSerializer):
-    body = _text_field()
+    body = _text_field(min_length=1, max_length=5000)
 
 
 TASK_DEFAULTS: dict[str, Any] = {

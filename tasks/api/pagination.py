@@ -30,7 +30,7 @@ PAGE_SIZE_DESCRIPTION = f"Results per page (default {DEFAULT_PAGE_SIZE}, at most
 
 def page_size_from(request: Request) -> int:
     raw = request.query_params.get("page_size")
-    if raw is None or raw == "":
+    if raw is None:
         return DEFAULT_PAGE_SIZE
     try:
         size = int(raw)
@@ -42,6 +42,8 @@ def page_size_from(request: Request) -> int:
 
 
 class PagePagination(PageNumberPagination):
+    """`?page=&page_size=` -> `{count, next, previous, results}`."""
+
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
@@ -49,6 +51,14 @@ class PagePagination(PageNumberPagination):
 
     def get_page_size(self, request: Request) -> int:
         return page_size_from(request)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        page_params: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for param in page_params:
+            param["schema"] = {"type": "integer", "minimum": 1}
+            if param["name"] == "page":
+                param["schema"]["maximum"] = 999_999_999
+        return page_params
 
     def paginate_queryset(
         self, queryset: Any, request: Request, view: Any = None
@@ -197,7 +207,7 @@ class KeysetPagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": PAGE_SIZE_DESCRIPTION,
-                "schema": {"type": "integer"},
+                "schema": {"type": "integer", "minimum": 1},
             },
         ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -75,7 +76,7 @@ class ApiAutoSchema(AutoSchema):
         if self.method in {"POST", "PUT", "PATCH"}:
             codes += [409, 415]
         if self.method == "POST":
-            codes.append(422)
+            codes += [404, 422]  # 404: the parent (project, task) is not visible
         if self._view_attr("conditional", False) and self.method in {"PUT", "PATCH", "DELETE"}:
             codes += [409, 412]
         if self._view_attr("is_list", False) and self.method == "GET":
@@ -95,9 +96,7 @@ class ApiAutoSchema(AutoSchema):
             )
         if self._view_attr("conditional", False):
             if self.method == "GET":
-                params.append(
-                    OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER)
-                )
+                params.append(OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER))
             elif self.method in {"PUT", "PATCH", "DELETE"}:
                 params.append(
                     OpenApiParameter(
@@ -109,10 +108,40 @@ class ApiAutoSchema(AutoSchema):
                 )
         return params
 
-    def _map_serializer(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> Any:
+    def _map_serializer(
+        self, serializer: Any, direction: Any, bypass_extensions: bool = False
+    ) -> Any:
         schema = super()._map_serializer(serializer, direction, bypass_extensions)
         if isinstance(serializer, InputSerializer) or (
             isinstance(serializer, type) and issubclass(serializer, InputSerializer)
         ):
             schema["additionalProperties"] = False
         return schema
+
+
+class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Documents project.auth.BearerAuthentication: OAuth2 bearer tokens from /o/, `read` for
+    safe methods and `write` for changes."""
+
+    target_class = "project.auth.BearerAuthentication"
+    name = "oauth2"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        scopes = {"read": "Read your projects and tasks", "write": "Change your projects and tasks"}
+        return {
+            "type": "oauth2",
+            "description": "OAuth2 access token, sent as `Authorization: Bearer <token>`.",
+            "flows": {
+                "authorizationCode": {
+                    "authorizationUrl": "/o/authorize/",
+                    "tokenUrl": "/o/token/",
+                    "refreshUrl": "/o/token/",
+                    "scopes": scopes,
+                },
+                "clientCredentials": {"tokenUrl": "/o/token/", "scopes": scopes},
+            },
+        }
+
+    def get_security_requirement(self, auto_schema: Any) -> dict[str, list[str]]:
+        safe = auto_schema.method in {"GET", "HEAD", "OPTIONS"}
+        return {self.name: ["read" if safe else "write"]}

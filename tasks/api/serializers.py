@@ -13,7 +13,7 @@ from graphql_relay import to_global_id
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from tasks.models import Attachment, Comment, Event, Membership, Project, Task
+from tasks.models import Attachment, Comment, Event, Membership, Project, Role, Task
 
 
 class NodeIdField(serializers.SerializerMethodField):
@@ -21,7 +21,7 @@ class NodeIdField(serializers.SerializerMethodField):
 
     def __init__(self, type_name: str) -> None:
         self.type_name = type_name
-        super().__init__(help_text=f'GraphQL global ID (`{type_name}`).')
+        super().__init__(help_text=f"GraphQL global ID (`{type_name}`).")
 
     def to_representation(self, value: Any) -> str:
         return to_global_id(self.type_name, value.pk)
@@ -103,7 +103,7 @@ class ProjectSerializer(serializers.ModelSerializer[Project]):
         ]  # fmt: skip
         read_only_fields = fields
 
-    @extend_schema_field(serializers.ChoiceField(choices=["owner", "admin", "member", "viewer"]))
+    @extend_schema_field(serializers.ChoiceField(choices=Role.choices, allow_null=True))
     def get_role(self, project: Project) -> str | None:
         roles: dict[int, str] = self.context.get("roles", {})
         return roles.get(project.pk)
@@ -281,7 +281,9 @@ class EventSerializer(serializers.ModelSerializer[Event]):
     project = serializers.IntegerField(source="project_id", read_only=True)
     task = serializers.IntegerField(source="task_id", read_only=True, allow_null=True)
     actor = user_id_field("actor_id")
-    data = serializers.JSONField(read_only=True, help_text="The changed object, as GraphQL shows it.")
+    data = serializers.JSONField(
+        read_only=True, help_text="The changed object, as GraphQL shows it."
+    )
 
     class Meta:
         model = Event

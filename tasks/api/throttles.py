@@ -24,7 +24,9 @@ class WriteThrottle(SimpleRateThrottle):
     scope = "write"
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
-        if request.method in SAFE_METHODS and not getattr(request, "is_graphql_mutation", False):
+        # GraphQL says what it is: a query sent by POST is a read, a mutation is a write.
+        is_mutation = getattr(request, "is_graphql_mutation", None)
+        if is_mutation is False or (is_mutation is None and request.method in SAFE_METHODS):
             return None
         if getattr(request.user, "is_authenticated", False):
             ident = str(request.user.pk)

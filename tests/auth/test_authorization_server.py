@@ -71,7 +71,7 @@ def test_tokens_are_stored_as_checksums_only(browser, app):
 
 
 def test_authorization_redirect_carries_the_issuer(browser, app):
-    verifier, challenge = pkce_pair()
+    _, challenge = pkce_pair()
     page = browser.get("/o/authorize/", authorize_params(app, challenge))
     form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
     query = redirect_query(browser.post("/o/authorize/", {**form, "allow": "Authorize"}))

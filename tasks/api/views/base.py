@@ -6,25 +6,41 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from rest_framework import exceptions
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tasks.api import idempotent
 from tasks.api.pagination import PagePagination
+from tasks.api.parsers import StrictJSONParser
 from tasks.api.schema import ApiAutoSchema
 from tasks.api.serializers import for_version
 from tasks.api.versioning import ApiVersioning, version_of_path
 
 
+class ApiMetadata(SimpleMetadata):
+    """OPTIONS describes the endpoint, not its forms: the schema at /api/schema/ does that."""
+
+    def determine_metadata(self, request: Request, view: Any) -> dict[str, Any]:
+        return {
+            "name": view.get_view_name(),
+            "description": view.get_view_description(),
+            "renders": [renderer.media_type for renderer in view.renderer_classes],
+            "parses": [parser.media_type for parser in view.parser_classes],
+            "schema": "/api/schema/",
+        }
+
+
 class ApiView(GenericAPIView):  # type: ignore[type-arg]
     versioning_class = ApiVersioning
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     pagination_class = PagePagination
     schema = ApiAutoSchema()
+    metadata_class = ApiMetadata
 
     output_serializer: type[Any]
     input_serializers: dict[str, type[Any]] = {}
@@ -52,7 +68,22 @@ class ApiView(GenericAPIView):  # type: ignore[type-arg]
     # --- Idempotency-Key and API-Version --------------------------------------------------------
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
+        """DRF's `initial`, except that throttles run before the permission check (and after a
+        failed authentication), so anonymous and bad-token clients are rate limited too."""
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = (
+            self.perform_content_negotiation(request)
+        )
+        request.version, request.versioning_scheme = self.determine_version(
+            request, *args, **kwargs
+        )
+        try:
+            self.perform_authentication(request)
+        except exceptions.AuthenticationFailed:
+            self.check_throttles(request)
+            raise
+        self.check_throttles(request)
+        self.check_permissions(request)
         request.idempotency_claim = idempotent.begin(request)  # type: ignore[attr-defined]
 
     def handle_exception(self, exc: Exception) -> Response:
@@ -69,9 +100,7 @@ class ApiView(GenericAPIView):  # type: ignore[type-arg]
                 idempotent.abandon(claim)
             raise
 
-    def finalize_response(
-        self, request: Request, response: Any, *args: Any, **kwargs: Any
-    ) -> Any:
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
         claim = getattr(request, "idempotency_claim", None)
         if claim is not None and isinstance(response, Response):

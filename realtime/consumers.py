@@ -1,0 +1,219 @@
+"""Plain JSON WebSockets: `/ws/projects/<id>/` and `/ws/tasks/<id>/` (API.md).
+
+Client -> server: `authenticate`, `resume`, `ping`, and on a task `comment.create`.
+Server -> client: `ready` (authenticated and live), `event`, `pong`, `ack`, `error`.
+Close codes: 4401 bad or expired credentials, 4403 missing scope or removed from the project,
+4404 not a member / unknown id, 1011 channel layer lost, 1008 rate limit, 1009 message too big.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from graph.ids import decode_id
+from project.auth import READ_SCOPE, WRITE_SCOPE
+from tasks import services
+from tasks.errors import NotFound, PermissionDenied, ValidationError
+from tasks.events import comment_data
+from tasks.selectors import project_get, task_get
+
+from .auth import Credentials, credentials_from_token
+from .base import CLOSE_INTERNAL, RelayConsumer
+from .groups import LayerUnavailable
+from .streams import EventStream, parse_cursor
+from .watch import Watch, get_watchdog
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+
+def _dumps(message: dict[str, Any]) -> str:
+    return orjson.dumps(message).decode()
+
+
+class EventsConsumer(RelayConsumer):
+    target_type = "Project"
+    credentials: Credentials | None = None
+    stream: EventStream | None = None
+    watch: Watch | None = None
+    auth_timer: asyncio.TimerHandle | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        raw_id = self.scope["url_route"]["kwargs"]["target_id"]
+        try:
+            self.target_id = decode_id(raw_id, self.target_type)
+        except NotFound:
+            self.close_now(CLOSE_NOT_FOUND, "not found")
+            return
+        if self.scope.get("credentials_rejected"):
+            self.close_now(CLOSE_UNAUTHENTICATED, "invalid or expired token")
+            return
+        credentials = self.scope.get("credentials")
+        if credentials is not None:
+            await self.start(credentials)
+            return
+        timeout = float(settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS)
+        self.auth_timer = asyncio.get_running_loop().call_later(
+            timeout, self.close_now, CLOSE_UNAUTHENTICATED, "authentication timeout"
+        )
+
+    def resolve_project(self, user: Any) -> tuple[int, int | None]:
+        """(project id, task id) of the target as `user` may see it; NotFound otherwise."""
+        return project_get(user, self.target_id).pk, None
+
+    async def start(self, credentials: Credentials) -> None:
+        if self.auth_timer is not None:
+            self.auth_timer.cancel()
+        if not credentials.has_scope(READ_SCOPE):
+            self.close_now(CLOSE_FORBIDDEN, "the token lacks the read scope")
+            return
+        user = credentials.user
+        try:
+            project_id, task_id = await database_sync_to_async(self.resolve_project)(user)
+        except NotFound:
+            self.close_now(CLOSE_NOT_FOUND, "not found")
+            return
+        self.credentials = credentials
+        self.stream = EventStream(
+            user=user,
+            project_id=project_id,
+            task_id=task_id,
+            deliver=self._deliver,
+            revoked=lambda: self.close_now(CLOSE_FORBIDDEN, "no longer a member"),
+            lost=lambda: self.close_now(CLOSE_INTERNAL, "event stream lost"),
+        )
+        try:
+            await self.stream.open()
+        except LayerUnavailable:
+            self.close_now(CLOSE_INTERNAL, "event stream unavailable")
+            return
+        if self.closing:
+            return
+
+        def lost(reason: str) -> None:
+            if reason == "token":
+                self.close_now(CLOSE_UNAUTHENTICATED, "token expired or revoked")
+            else:
+                self.close_now(CLOSE_FORBIDDEN, "no longer a member")
+
+        self.watch = Watch(user.pk, credentials.token_id, project_id, lost)
+        get_watchdog().add(self.watch)
+        payload = {"type": "ready", "projectId": project_id}
+        if task_id is not None:
+            payload["taskId"] = task_id
+        self.send_text(_dumps(payload))
+
+    def _deliver(self, event: dict[str, Any], text: str | None) -> None:
+        self.send_text(text if text is not None else _dumps({"type": "event", "event": event}))
+
+    def release(self) -> None:
+        if self.auth_timer is not None:
+            self.auth_timer.cancel()
+        if self.stream is not None:
+            self.stream.close()
+        if self.watch is not None:
+            get_watchdog().discard(self.watch)
+
+    # --- Client messages ---------------------------------------------------------------------
+
+    def error(self, code: str, message: str, request_id: Any = None, **extra: Any) -> None:
+        payload: dict[str, Any] = {"type": "error", "code": code, "message": message}
+        if request_id is not None:
+            payload["requestId"] = request_id
+        self.send_text(_dumps({**payload, **extra}))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            message = orjson.loads(text_data if text_data is not None else bytes_data or b"")
+        except orjson.JSONDecodeError:
+            message = None
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            if self.credentials is None:
+                self.close_now(CLOSE_UNAUTHENTICATED, "authenticate first")
+            else:
+                self.error("bad_request", "Send a JSON object with a string `type`.")
+            return
+        kind = message["type"]
+        if self.credentials is None:
+            await self._authenticate(kind, message)
+            return
+        request_id = message.get("requestId")
+        if not isinstance(request_id, str | int) or isinstance(request_id, bool):
+            request_id = None
+        if kind == "ping":
+            self.send_text('{"type":"pong"}')
+        elif kind == "resume":
+            await self._resume(message.get("after"))
+        elif kind == "comment.create" and self.target_type == "Task":
+            await self._comment_create(message.get("body"), request_id)
+        elif kind == "authenticate":
+            self.error("already_authenticated", "This socket is already authenticated.")
+        else:
+            self.error("unknown_type", f"Unknown message type {kind[:50]!r}.", request_id)
+
+    async def _authenticate(self, kind: str, message: dict[str, Any]) -> None:
+        if kind != "authenticate" or self.stream is not None:
+            self.close_now(CLOSE_UNAUTHENTICATED, "authenticate first")
+            return
+        credentials = await credentials_from_token(message.get("token"))
+        if credentials is None:
+            self.close_now(CLOSE_UNAUTHENTICATED, "invalid or expired token")
+            return
+        await self.start(credentials)
+
+    async def _resume(self, after: object) -> None:
+        try:
+            cursor = parse_cursor(after)
+        except ValueError:
+            cursor = None
+        if cursor is None or self.stream is None:
+            self.error("invalid_cursor", "`after` must be an event id.")
+            return
+        try:
+            await self.stream.replay(cursor)
+        except NotFound:
+            self.stream.revoke()
+
+    async def _comment_create(self, body: object, request_id: Any) -> None:
+        assert self.credentials is not None
+        if not self.credentials.has_scope(WRITE_SCOPE):
+            self.error("insufficient_scope", "The token lacks the write scope.", request_id)
+            return
+        try:
+            comment = await database_sync_to_async(self._add_comment)(body)
+        except ValidationError as exc:
+            first = exc.errors[0]
+            errors = [{"field": e.field, "code": e.code, "message": e.message} for e in exc.errors]
+            self.error(first.code, first.message, request_id, errors=errors)
+        except PermissionDenied as exc:
+            self.error("forbidden", exc.message, request_id)
+        except NotFound:
+            self.error("not_found", "Task not found.", request_id)
+        else:
+            self.send_text(_dumps({"type": "ack", "requestId": request_id, "comment": comment}))
+
+    def _add_comment(self, body: object) -> dict[str, Any]:
+        assert self.credentials is not None
+        comment = services.comment_add(
+            actor=self.credentials.user, task_id=self.target_id, body=body
+        )
+        return comment_data(comment)
+
+
+class ProjectEventsConsumer(EventsConsumer):
+    target_type = "Project"
+
+
+class TaskEventsConsumer(EventsConsumer):
+    target_type = "Task"
+
+    def resolve_project(self, user: Any) -> tuple[int, int | None]:
+        task = task_get(user, self.target_id)
+        return task.project_id, task.pk

@@ -1,0 +1,243 @@
+"""The `graphql-transport-ws` protocol (github.com/enisdenjo/graphql-ws, PROTOCOL.md) at
+`/graphql`. graphene's `Schema.subscribe` executes each subscription; this module only speaks the
+protocol: `connection_init` -> `connection_ack`, `subscribe` -> `next`* -> `complete` (or `error`),
+`complete` from the client, `ping`/`pong`, and the protocol's close codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import orjson
+from django.conf import settings
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    OperationType,
+    get_operation_ast,
+    parse,
+    validate,
+)
+
+from project.auth import READ_SCOPE, bearer_from_header
+
+from .auth import Credentials, credentials_from_token
+from .base import CLOSE_INTERNAL, RelayConsumer
+from .groups import LayerUnavailable
+from .subscriptions import SubscriptionContext
+from .watch import Watch, get_watchdog
+
+logger = logging.getLogger(__name__)
+
+SUBPROTOCOL = "graphql-transport-ws"
+
+CLOSE_BAD_MESSAGE = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_INIT_TIMEOUT = 4408
+CLOSE_DUPLICATE_ID = 4409
+CLOSE_TOO_MANY_INITS = 4429
+
+
+def _dumps(message: dict[str, Any]) -> str:
+    return orjson.dumps(message).decode()
+
+
+def _formatted(errors: list[GraphQLError]) -> list[dict[str, Any]]:
+    from graph.errors import format_error
+
+    return [format_error(error, None) for error in errors]
+
+
+class GraphQLTransportWSConsumer(RelayConsumer):
+    credentials: Credentials | None = None
+    init_received = False
+    watch: Watch | None = None
+
+    async def connect(self) -> None:
+        offered = self.scope.get("subprotocols") or []
+        if offered and SUBPROTOCOL not in offered:
+            await self.close()  # before accept: the handshake is refused
+            return
+        await self.accept(SUBPROTOCOL if offered else None)
+        self.operations: dict[str, asyncio.Task[None]] = {}
+        self.init_timer = asyncio.get_running_loop().call_later(
+            float(settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS),
+            self.close_now,
+            CLOSE_INIT_TIMEOUT,
+            "Connection initialisation timeout",
+        )
+
+    def release(self) -> None:
+        timer = getattr(self, "init_timer", None)
+        if timer is not None:
+            timer.cancel()
+        for task in getattr(self, "operations", {}).values():
+            task.cancel()
+        if self.watch is not None:
+            get_watchdog().discard(self.watch)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            message = orjson.loads(text_data) if text_data is not None else None
+        except orjson.JSONDecodeError:
+            message = None
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            self.close_now(CLOSE_BAD_MESSAGE, "Invalid message received")
+            return
+        kind = message["type"]
+        if kind == "connection_init":
+            await self._init(message.get("payload"))
+        elif kind == "ping":
+            self.send_text('{"type":"pong"}')
+        elif kind == "pong":
+            pass
+        elif kind == "subscribe":
+            self._subscribe(message)
+        elif kind == "complete":
+            operation_id = message.get("id")
+            if not isinstance(operation_id, str):
+                self.close_now(CLOSE_BAD_MESSAGE, "Invalid message received")
+                return
+            task = self.operations.pop(operation_id, None)
+            if task is not None:
+                task.cancel()
+        else:
+            self.close_now(CLOSE_BAD_MESSAGE, "Invalid message received")
+
+    # --- connection_init ---------------------------------------------------------------------
+
+    async def _init(self, payload: object) -> None:
+        if self.init_received:
+            self.close_now(CLOSE_TOO_MANY_INITS, "Too many initialisation requests")
+            return
+        self.init_received = True
+        if payload is not None and not isinstance(payload, dict):
+            self.close_now(CLOSE_BAD_MESSAGE, "Invalid message received")
+            return
+        credentials = await self._credentials(payload or {})
+        if self.closing:
+            return
+        if credentials is None or not credentials.has_scope(READ_SCOPE):
+            self.close_now(CLOSE_FORBIDDEN, "Forbidden")
+            return
+        self.init_timer.cancel()
+        self.credentials = credentials
+        if credentials.token_id is not None:
+            self.watch = Watch(
+                credentials.user.pk,
+                credentials.token_id,
+                None,
+                lambda _reason: self.close_now(CLOSE_FORBIDDEN, "Token expired or revoked"),
+            )
+            get_watchdog().add(self.watch)
+        self.send_text('{"type":"connection_ack"}')
+
+    async def _credentials(self, payload: dict[str, Any]) -> Credentials | None:
+        header = payload.get("authorization", payload.get("Authorization"))
+        if header is not None:
+            token = bearer_from_header(header) if isinstance(header, str) else None
+            return await credentials_from_token(token) if token else None
+        if self.scope.get("credentials_rejected"):
+            return None
+        credentials: Credentials | None = self.scope.get("credentials")
+        return credentials
+
+    # --- subscribe ---------------------------------------------------------------------------
+
+    def _subscribe(self, message: dict[str, Any]) -> None:
+        if self.credentials is None:
+            self.close_now(CLOSE_UNAUTHORIZED, "Unauthorized")
+            return
+        operation_id = message.get("id")
+        payload = message.get("payload")
+        if (
+            not isinstance(operation_id, str)
+            or not operation_id
+            or not isinstance(payload, dict)
+            or not isinstance(payload.get("query"), str)
+            or not isinstance(payload.get("variables") or {}, dict)
+            or not isinstance(payload.get("operationName") or "", str)
+        ):
+            self.close_now(CLOSE_BAD_MESSAGE, "Invalid message received")
+            return
+        if operation_id in self.operations:
+            self.close_now(
+                CLOSE_DUPLICATE_ID, f"Subscriber for {operation_id[:100]} already exists"
+            )
+            return
+        self.operations[operation_id] = asyncio.get_running_loop().create_task(
+            self._run(operation_id, payload)
+        )
+
+    def _send_error(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
+        self.send_text(_dumps({"id": operation_id, "type": "error", "payload": errors}))
+
+    async def _run(self, operation_id: str, payload: dict[str, Any]) -> None:
+        try:
+            await self._execute(operation_id, payload)
+        except asyncio.CancelledError:
+            raise
+        except LayerUnavailable:
+            self.close_now(CLOSE_INTERNAL, "Event stream lost")
+        except GraphQLError as error:
+            self._send_error(operation_id, _formatted([error]))
+        except Exception as exc:
+            logger.exception("subscription failed", extra={"operation_id": operation_id})
+            wrapped = GraphQLError(str(exc), original_error=exc)
+            self._send_error(operation_id, _formatted([wrapped]))
+        finally:
+            if self.operations.get(operation_id) is asyncio.current_task():
+                del self.operations[operation_id]
+
+    async def _execute(self, operation_id: str, payload: dict[str, Any]) -> None:
+        from graph.schema import schema
+        from graph.validation import rules
+
+        query: str = payload["query"]
+        variables = payload.get("variables") or None
+        operation_name = payload.get("operationName") or None
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            error.extensions = {"code": "GRAPHQL_PARSE_FAILED"}
+            self._send_error(operation_id, _formatted([error]))
+            return
+        errors = validate(schema.graphql_schema, document, rules(variables))
+        if errors:
+            self._send_error(operation_id, _formatted(errors))
+            return
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation != OperationType.SUBSCRIPTION:
+            self._send_error(
+                operation_id,
+                [
+                    {
+                        "message": "Only subscriptions are served over WebSocket; "
+                        "send queries and mutations to /graphql over HTTP.",
+                        "extensions": {"code": "BAD_USER_INPUT"},
+                    }
+                ],
+            )
+            return
+        assert self.credentials is not None
+        result = await schema.subscribe(
+            query,
+            context_value=SubscriptionContext(self.credentials),
+            variable_values=variables,
+            operation_name=operation_name,
+        )
+        if isinstance(result, ExecutionResult):
+            self._send_error(operation_id, _formatted(result.errors or []))
+            return
+        try:
+            async for item in result:
+                response: dict[str, Any] = {"data": item.data}
+                if item.errors:
+                    response["errors"] = _formatted(item.errors)
+                self.send_text(_dumps({"id": operation_id, "type": "next", "payload": response}))
+        finally:
+            await result.aclose()
+        self.send_text(_dumps({"id": operation_id, "type": "complete"}))

@@ -1,0 +1,105 @@
+"""The event sources behind the GraphQL subscriptions `projectEvents` and `taskEvents`.
+
+`graph/subscriptions.py` resolves them with `event_source(...)`, an async iterator of
+`tasks.events.event_payload` dicts. It raises coded `GraphQLError`s: `NOT_FOUND` when the user may
+not see the target (at subscribe time, or later when removed from the project),
+`BAD_USER_INPUT` for a malformed cursor; and `LayerUnavailable` when the channel layer is lost
+(the socket then closes with 1011).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from channels.db import database_sync_to_async
+from graphql import GraphQLError
+
+from graph.ids import decode_id
+from tasks.errors import NotFound
+from tasks.selectors import project_get, task_get
+
+from .auth import Credentials
+from .groups import LayerUnavailable
+from .streams import EventStream, parse_cursor
+from .watch import Watch, get_watchdog
+
+_REVOKED = object()
+_LOST = object()
+
+
+class SubscriptionContext:
+    """`info.context` of a subscription: the viewer, plus whatever resolvers cache on it
+    (per-event loaders), which `fresh()` drops so every event resolves current relations."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.user = credentials.user
+        self.credentials = credentials
+
+    def fresh(self) -> None:
+        for name in list(vars(self)):
+            if name not in {"user", "credentials"}:
+                delattr(self, name)
+
+
+def _not_found(what: str) -> GraphQLError:
+    return GraphQLError(f"{what} not found.", extensions={"code": "NOT_FOUND"})
+
+
+def _target(user: Any, project_id: object, task_id: object) -> tuple[int, int | None]:
+    if task_id is not None:
+        task = task_get(user, decode_id(task_id, "Task"))
+        return task.project_id, task.pk
+    return project_get(user, decode_id(project_id, "Project")).pk, None
+
+
+async def event_source(
+    context: Any, *, project_id: object = None, task_id: object = None, after: object = None
+) -> AsyncIterator[dict[str, Any]]:
+    what = "Task" if task_id is not None else "Project"
+    user = getattr(context, "user", None)
+    if user is None or not user.is_authenticated:
+        raise GraphQLError("Authentication required.", extensions={"code": "UNAUTHENTICATED"})
+    try:
+        cursor = parse_cursor(after)
+    except ValueError:
+        raise GraphQLError(
+            "`after` must be an event id.", extensions={"code": "BAD_USER_INPUT"}
+        ) from None
+    try:
+        target_project, target_task = await database_sync_to_async(_target)(
+            user, project_id, task_id
+        )
+    except NotFound:
+        raise _not_found(what) from None
+
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    stream = EventStream(
+        user=user,
+        project_id=target_project,
+        task_id=target_task,
+        deliver=lambda event, _text: queue.put_nowait(event),
+        revoked=lambda: queue.put_nowait(_REVOKED),
+        lost=lambda: queue.put_nowait(_LOST),
+    )
+    watch = Watch(user.pk, None, target_project, lambda _reason: stream.revoke())
+    try:
+        try:
+            await stream.open(cursor)
+        except NotFound:
+            raise _not_found(what) from None
+        get_watchdog().add(watch)
+        while True:
+            item = await queue.get()
+            if item is _REVOKED:
+                raise _not_found(what)
+            if item is _LOST:
+                raise LayerUnavailable("channel layer lost")
+            fresh = getattr(context, "fresh", None)
+            if fresh is not None:
+                fresh()
+            yield item
+    finally:
+        stream.close()
+        get_watchdog().discard(watch)
