@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format schema migrate worker serve bench bench-quick bench-deps browser-deps clean install
+.PHONY: run test lint format schema migrate worker serve bench bench-quick bench-deps browser-deps clean install web
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,21 +20,33 @@ $(STAMP): requirements.txt | $(BIN)/python
 
 install: $(STAMP)
 
+# The reference frontend (web/): `npm ci` from the committed lock file whenever it changes, then a
+# Vite build whenever web/dist is missing or older than any source. Django serves it at /app/.
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts \
+	web/tsconfig.json web/package.json
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run --silent build
+
+web: web/dist/index.html
+
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 run: export DEBUG ?= 1
-run: install
+run: install web
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@echo "Serving on http://$(HOST):$(PORT)/  (GraphQL at /graphql, REST at /api/v1/)"
+	@echo "Serving on http://$(HOST):$(PORT)/  (app at /app/, GraphQL at /graphql, REST at /api/v1/)"
 	$(BIN)/uvicorn project.asgi:application --host $(HOST) --port $(PORT) --lifespan off
 
 # Production entry: several uvicorn worker processes (set REDIS_URL so they share events, cache
 # and throttle counters), metrics aggregated across them, graceful shutdown on SIGTERM.
 PROM_DIR ?= /tmp/taskhub-prometheus
-serve: install
+serve: install web
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	rm -rf $(PROM_DIR) && mkdir -p $(PROM_DIR)
@@ -63,7 +75,7 @@ schema: export DEBUG ?= 1
 schema: install
 	$(BIN)/python manage.py graphql_schema --schema graph.schema.schema --out schema.graphql
 
-test: lint browser-deps
+test: lint browser-deps web
 	$(BIN)/pytest
 
 # Headless Chromium (Debian's package) for the offline GraphiQL check; never `playwright install`.
@@ -81,4 +93,4 @@ bench-quick: install bench-deps
 	$(BIN)/python -m bench --quick
 
 clean:
-	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache web/node_modules web/dist

@@ -304,7 +304,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [p for p in [BASE_DIR / "static"] if p.exists()]
+# The reference frontend (web/): Vite builds it into web/dist with asset URLs under /static/app/.
+WEB_APP_DIST = BASE_DIR / "web" / "dist"
+# Which OAuth client the app at /app/ signs in as; empty: the public client seed_demo registers.
+WEB_OAUTH_CLIENT_ID = os.environ.get("WEB_OAUTH_CLIENT_ID", "").strip()
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [p for p in [BASE_DIR / "static"] if p.exists()]
+if WEB_APP_DIST.exists():
+    STATICFILES_DIRS.append(("app", WEB_APP_DIST))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
 STORAGES: dict[str, dict[str, object]] = {

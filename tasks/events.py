@@ -199,7 +199,9 @@ def bump_generation(project_id: int) -> None:
     try:
         cache.incr(key)
     except ValueError:
-        cache.add(key, 1, timeout=None)
+        # Two first bumps can race: the one whose add loses still counts, by incrementing.
+        if not cache.add(key, 1, timeout=None):
+            cache.incr(key)
 
 
 def current_generation(project_id: int) -> int:

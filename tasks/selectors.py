@@ -25,6 +25,15 @@ SEARCH_VECTOR_SQL = (
 )
 
 
+# The widest id any table can hold. SQLite raises OverflowError on a bigger Python int, so a
+# number from a client is checked against this before it reaches a query.
+MAX_ID = 2**63 - 1
+
+
+def is_storable_id(value: int) -> bool:
+    return -MAX_ID <= value <= MAX_ID
+
+
 def _user_id(actor: Actor | None) -> int | None:
     if actor is None or not actor.is_authenticated:
         return None
@@ -167,6 +176,9 @@ def order_key(field_name: str, descending: bool) -> list[Any]:
 
 def task_list(actor: Actor | None, query: TaskQuery) -> QuerySet[Task]:
     queryset = visible_tasks(actor)
+    for value in (query.project_id, query.assignee_id):
+        if value is not None and not is_storable_id(value):
+            return queryset.none()
     if query.project_id is not None:
         queryset = queryset.filter(project_id=query.project_id)
     if query.statuses:
@@ -206,9 +218,7 @@ def project_events(
 ) -> QuerySet[Event]:
     project = project_get(actor, project_id)
     queryset = Event.objects.filter(project=project).select_related("actor")
-    if after is not None:
-        queryset = queryset.filter(id__gt=after)
-    return queryset.order_by("id")
+    return _after(queryset, after).order_by("id")
 
 
 def task_events(
@@ -218,6 +228,12 @@ def task_events(
     queryset = Event.objects.filter(project_id=task.project_id, task_id=task.pk).select_related(
         "actor"
     )
-    if after is not None:
-        queryset = queryset.filter(id__gt=after)
-    return queryset.order_by("id")
+    return _after(queryset, after).order_by("id")
+
+
+def _after(queryset: QuerySet[Event], after: int | None) -> QuerySet[Event]:
+    if after is None:
+        return queryset
+    if after >= MAX_ID:
+        return queryset.none()
+    return queryset.filter(id__gt=max(after, 0))

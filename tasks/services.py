@@ -22,6 +22,7 @@ from .permissions import Action, can, can_delete_own_or_any, can_grant
 from .selectors import (
     attachment_get,
     comment_get,
+    is_storable_id,
     project_get,
     role_of,
     task_get,
@@ -110,7 +111,10 @@ def _check_assignee(errors: _Errors, project_id: int, assignee_id: object) -> in
     except (TypeError, ValueError, OverflowError):
         errors.add("assignee_id", "invalid", "assignee_id must be a user id.")
         return None
-    if not Membership.objects.filter(project_id=project_id, user_id=user_id).exists():
+    if (
+        not is_storable_id(user_id)
+        or not Membership.objects.filter(project_id=project_id, user_id=user_id).exists()
+    ):
         errors.add("assignee_id", "not_a_member", "The assignee must be a member of the project.")
         return None
     return user_id
@@ -256,6 +260,8 @@ def member_remove(*, actor: User, project_id: object, user_id: object) -> Member
             target_id = int(str(user_id))
         except (TypeError, ValueError, OverflowError):
             raise NotFound("member") from None
+        if not is_storable_id(target_id):
+            raise NotFound("member")
         membership = (
             Membership.objects.select_for_update()
             .select_related("user")

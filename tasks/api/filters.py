@@ -35,11 +35,11 @@ TYPED_PARAMS = (
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
-class IdFilter(django_filters.Filter):
+class IdFilter(django_filters.Filter):  # type: ignore[misc]
     field_class = forms.IntegerField
 
 
-class StrictBooleanFilter(django_filters.Filter):
+class StrictBooleanFilter(django_filters.Filter):  # type: ignore[misc]
     """`true`/`false` (or `1`/`0`); anything else is a 400 rather than silently ignored."""
 
     field_class = forms.TypedChoiceField
@@ -59,7 +59,7 @@ def _no_op(queryset: QuerySet[Task], name: str, value: Any) -> QuerySet[Task]:
     return queryset  # validation and documentation only; selectors.task_list does the work
 
 
-class TaskFilterSet(django_filters.FilterSet):
+class TaskFilterSet(django_filters.FilterSet):  # type: ignore[misc]
     project = _typed(
         OpenApiTypes.INT,
         IdFilter(min_value=1, max_value=MAX_ID, method=_no_op, help_text="Project id."),
@@ -138,7 +138,7 @@ def task_query(request: Request) -> selectors.TaskQuery:
     )
 
 
-class TaskFilterBackend(DjangoFilterBackend):
+class TaskFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
     """Builds the list through `selectors.task_list`; subclasses DjangoFilterBackend so the
     OpenAPI schema documents every filter from the FilterSet."""
 

@@ -21,7 +21,7 @@ from .exceptions import ProblemError
 HEADER = "Idempotency-Key"
 SCOPE = "rest"
 REPLAYED_HEADER = "Idempotent-Replayed"
-REPLAYED_RESPONSE_HEADERS = ("Location", "ETag", "Content-Type")
+REPLAYED_RESPONSE_HEADERS = ("Location", "ETag")
 
 
 @dataclass(frozen=True)

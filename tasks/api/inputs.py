@@ -14,18 +14,36 @@ from tasks.models import Role, Task
 MAX_ID = 2**31 - 1
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """No booleans: `true` is not the id 1."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """Only JSON strings: a number or a boolean is not silently turned into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _id_field(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+    return StrictIntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 def _text_field(*, max_length: int, min_length: int = 0, **kwargs: Any) -> Any:
     """Lengths and blank titles are the service's to judge (with the same codes as GraphQL); the
     limits are only documented in the schema here."""
-    field = serializers.CharField(allow_blank=True, trim_whitespace=False, **kwargs)
+    field = StrictCharField(allow_blank=True, trim_whitespace=False, **kwargs)
     hint: dict[str, Any] = {"type": "string", "maxLength": max_length}
     if min_length:
         hint["minLength"] = min_length
-    return extend_schema_field(hint)(field)
+    return extend_schema_field(hint)(field)  # type: ignore[type-var]
 
 
 class InputSerializer(serializers.Serializer[Any]):
@@ -55,7 +73,7 @@ class ProjectUpdateInput(InputSerializer):
 
 
 class MemberAddInput(InputSerializer):
-    username = serializers.CharField(max_length=150)
+    username = StrictCharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
 
 

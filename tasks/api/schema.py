@@ -23,7 +23,7 @@ class ProblemSerializer(serializers.Serializer[Any]):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     code = serializers.CharField(help_text="Stable machine-readable code.")
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages by field name.",
     )
@@ -58,7 +58,7 @@ class ApiAutoSchema(AutoSchema):
         for code in self._error_codes():
             responses.setdefault(
                 str(code),
-                self._get_response_for_code(
+                self._get_response_for_code(  # type: ignore[no-untyped-call]
                     ProblemSerializer, str(code), media_types=[PROBLEM_CONTENT_TYPE]
                 ),
             )
@@ -111,7 +111,9 @@ class ApiAutoSchema(AutoSchema):
     def _map_serializer(
         self, serializer: Any, direction: Any, bypass_extensions: bool = False
     ) -> Any:
-        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        schema = super()._map_serializer(  # type: ignore[no-untyped-call]
+            serializer, direction, bypass_extensions
+        )
         if isinstance(serializer, InputSerializer) or (
             isinstance(serializer, type) and issubclass(serializer, InputSerializer)
         ):
@@ -119,7 +121,7 @@ class ApiAutoSchema(AutoSchema):
         return schema
 
 
-class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
+class BearerAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """Documents project.auth.BearerAuthentication: OAuth2 bearer tokens from /o/, `read` for
     safe methods and `write` for changes."""
 

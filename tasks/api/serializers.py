@@ -110,7 +110,7 @@ class ProjectSerializer(serializers.ModelSerializer[Project]):
 
 
 class ProjectV2Serializer(LinksMixin, ProjectSerializer):
-    created_by = nested_user()
+    created_by = nested_user()  # type: ignore[assignment]
 
     class Meta(ProjectSerializer.Meta):
         fields = [*ProjectSerializer.Meta.fields, "links"]
@@ -146,7 +146,7 @@ class MembershipSerializer(serializers.ModelSerializer[Membership]):
 
 
 class MembershipV2Serializer(LinksMixin, MembershipSerializer):
-    user = nested_user()
+    user = nested_user()  # type: ignore[assignment]
 
     class Meta(MembershipSerializer.Meta):
         fields = [*MembershipSerializer.Meta.fields, "links"]
@@ -180,8 +180,8 @@ class TaskSerializer(serializers.ModelSerializer[Task]):
 
 
 class TaskV2Serializer(LinksMixin, TaskSerializer):
-    assignee = nested_user()
-    created_by = nested_user()
+    assignee = nested_user()  # type: ignore[assignment]
+    created_by = nested_user()  # type: ignore[assignment]
 
     class Meta(TaskSerializer.Meta):
         fields = [*TaskSerializer.Meta.fields, "links"]
@@ -214,7 +214,7 @@ class CommentSerializer(serializers.ModelSerializer[Comment]):
 
 
 class CommentV2Serializer(LinksMixin, CommentSerializer):
-    author = nested_user()
+    author = nested_user()  # type: ignore[assignment]
 
     class Meta(CommentSerializer.Meta):
         fields = [*CommentSerializer.Meta.fields, "links"]
@@ -258,7 +258,7 @@ class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
 
 
 class AttachmentV2Serializer(LinksMixin, AttachmentSerializer):
-    uploaded_by = nested_user()
+    uploaded_by = nested_user()  # type: ignore[assignment]
 
     class Meta(AttachmentSerializer.Meta):
         fields = [*AttachmentSerializer.Meta.fields, "links"]
@@ -281,7 +281,7 @@ class EventSerializer(serializers.ModelSerializer[Event]):
     project = serializers.IntegerField(source="project_id", read_only=True)
     task = serializers.IntegerField(source="task_id", read_only=True, allow_null=True)
     actor = user_id_field("actor_id")
-    data = serializers.JSONField(
+    data = serializers.JSONField(  # type: ignore[assignment]
         read_only=True, help_text="The changed object, as GraphQL shows it."
     )
 
@@ -292,7 +292,7 @@ class EventSerializer(serializers.ModelSerializer[Event]):
 
 
 class EventV2Serializer(LinksMixin, EventSerializer):
-    actor = nested_user()
+    actor = nested_user()  # type: ignore[assignment]
 
     class Meta(EventSerializer.Meta):
         fields = [*EventSerializer.Meta.fields, "links"]
@@ -304,7 +304,7 @@ class EventV2Serializer(LinksMixin, EventSerializer):
         return links
 
 
-V2 = {
+V2: dict[type[Any], type[Any]] = {
     UserSerializer: MeV2Serializer,
     ProjectSerializer: ProjectV2Serializer,
     MembershipSerializer: MembershipV2Serializer,

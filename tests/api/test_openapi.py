@@ -5,6 +5,8 @@ load their assets from this server only."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from typing import Any
 
 import pytest
@@ -80,3 +82,31 @@ def test_docs_pages_reference_only_local_assets(client: Any, path: str) -> None:
         assert not url.startswith("//")
     assert "cdn" not in html.lower()
     assert "/static/drf_spectacular_sidecar/" in html
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(CHROMIUM is None, reason="needs a headless Chromium binary")
+@pytest.mark.parametrize(
+    ("path", "rendered_marker"),
+    [("/api/docs/", 'class="swagger-ui'), ("/api/redoc/", "v1_tasks_list")],
+)
+def test_docs_render_in_a_real_browser_with_the_network_cut(asgi_server, path, rendered_marker):
+    """Every host but the loopback server resolves to nothing, so a CDN asset could not load."""
+    command = [
+        str(CHROMIUM),
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        "--virtual-time-budget=15000",
+        "--dump-dom",
+        f"{asgi_server.url}{path}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
+    dom = result.stdout
+    assert rendered_marker in dom, (result.returncode, result.stderr[-2000:], dom[:2000])
+    assert "Failed to load API definition" not in dom

@@ -86,7 +86,9 @@ def test_non_members_cannot_change_or_delete_a_project(api, project, outsider):
 @pytest.mark.parametrize("role", ["admin", "member", "viewer"])
 def test_only_the_owner_renames_or_deletes_the_project(api, project, role, request):
     user = request.getfixturevalue(role)
-    assert_problem(api(user).patch(f"projects/{project.pk}/", {"name": "x"}), 403, "permission_denied")
+    assert_problem(
+        api(user).patch(f"projects/{project.pk}/", {"name": "x"}), 403, "permission_denied"
+    )
     assert_problem(api(user).delete(f"projects/{project.pk}/"), 403, "permission_denied")
 
 

@@ -117,7 +117,9 @@ def test_update_cannot_move_the_task_or_set_its_version(api, project, owner):
     assert task.project_id == project.pk and task.version == 1
 
 
-def test_viewer_cannot_edit_and_member_cannot_delete_others_tasks(api, project, owner, member, viewer):
+def test_viewer_cannot_edit_and_member_cannot_delete_others_tasks(
+    api, project, owner, member, viewer
+):
     task = make_task(project, owner)
     assert_problem(api(viewer).patch(f"tasks/{task.pk}/", {"title": "x"}), 403)
     assert_problem(api(viewer).delete(f"tasks/{task.pk}/"), 403)
@@ -132,7 +134,7 @@ def test_admin_deletes_any_task(api, project, member, admin):
     assert not Task.objects.filter(pk=task.pk).exists()
 
 
-# --- Filters ---------------------------------------------------------------------------------------
+# --- Filters ---------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -204,7 +206,7 @@ def test_bad_filter_values_are_400_problems(api, owner, board, params):
     assert set(body["errors"]) == set(params)
 
 
-# --- Ordering and the keyset cursor -----------------------------------------------------------------
+# --- Ordering and the keyset cursor -------------------------------------------------------------
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from graphql_relay import to_global_id
 
 from tasks import services
 from tasks.models import Attachment, Event
-
 from tests.factories import make_task
 
 from .conftest import make_attachment
@@ -58,10 +57,13 @@ def test_the_deletion_records_one_event(attachment, admin):
 def test_a_rolled_back_deletion_keeps_the_row_and_the_file(
     attachment, member, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(Boom), transaction.atomic():
-            services.attachment_delete(actor=member, attachment_id=attachment.pk)
-            raise Boom
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(Boom),
+        transaction.atomic(),
+    ):
+        services.attachment_delete(actor=member, attachment_id=attachment.pk)
+        raise Boom
     assert callbacks == []
     assert Attachment.objects.filter(pk=attachment.pk).exists()
     assert default_storage.exists(attachment.file.name)

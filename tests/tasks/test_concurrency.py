@@ -1,8 +1,9 @@
 """Optimistic concurrency under a real race (PostgreSQL): two updates naming the same expected
-version at the same moment; exactly one wins, the other gets `conflict`, the version rises by one."""
+version at the same moment. Exactly one wins, the other gets `conflict`, the version rises by 1."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -73,10 +74,8 @@ def test_the_row_lock_makes_the_loser_see_the_winners_version(
     original = services._check_version
 
     def wait_for_the_other(expected: object, current: int) -> None:
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             arrived.wait(timeout=2)  # the locked-out thread never arrives in time
-        except threading.BrokenBarrierError:
-            pass
         original(expected, current)
 
     monkeypatch.setattr(services, "_check_version", wait_for_the_other)

@@ -32,17 +32,36 @@ def all_services(project: Any, task: Any, comment: Any, attachment: Any, users: 
     p, t = f"project.{project.pk}", f"task.{task.pk}"
     return [
         (["project.*"], lambda: services.project_create(actor=member, name="Other")),
-        ([p], lambda: services.project_update(actor=owner, project_id=project.pk, changes={"name": "N"})),
-        ([p], lambda: services.member_add(actor=owner, project_id=project.pk, username="oscar", role="viewer")),
-        ([p], lambda: services.member_remove(actor=admin, project_id=project.pk, user_id=viewer.pk)),
-        ([p, "task.*"], lambda: services.task_create(actor=member, project_id=project.pk, title="T")),
-        ([p, t], lambda: services.task_update(actor=member, task_id=task.pk, changes={"title": "U"})),
+        (
+            [p],
+            lambda: services.project_update(
+                actor=owner, project_id=project.pk, changes={"name": "N"}
+            ),
+        ),
+        (
+            [p],
+            lambda: services.member_add(
+                actor=owner, project_id=project.pk, username="oscar", role="viewer"
+            ),
+        ),
+        (
+            [p],
+            lambda: services.member_remove(actor=admin, project_id=project.pk, user_id=viewer.pk),
+        ),
+        (
+            [p, "task.*"],
+            lambda: services.task_create(actor=member, project_id=project.pk, title="T"),
+        ),
+        (
+            [p, t],
+            lambda: services.task_update(actor=member, task_id=task.pk, changes={"title": "U"}),
+        ),
         ([p, t], lambda: services.comment_add(actor=member, task_id=task.pk, body="c")),
         ([p, t], lambda: services.comment_update(actor=member, comment_id=comment.pk, body="d")),
         ([p, t], lambda: services.comment_delete(actor=member, comment_id=comment.pk)),
         ([p, t], lambda: services.attachment_delete(actor=admin, attachment_id=attachment.pk)),
         ([p, t], lambda: services.task_delete(actor=admin, task_id=task.pk)),
-    ]  # fmt: skip
+    ]
 
 
 @pytest.fixture
@@ -88,10 +107,13 @@ def test_a_rolled_back_change_leaves_no_event_and_publishes_nothing(
 ):
     for _, call in calls:
         before = Event.objects.count()
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            with pytest.raises(Boom), transaction.atomic():
-                call()
-                raise Boom
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            pytest.raises(Boom),
+            transaction.atomic(),
+        ):
+            call()
+            raise Boom
         assert callbacks == []
         assert Event.objects.count() == before
     assert layer.sent == []
@@ -137,6 +159,23 @@ def test_each_commit_bumps_the_project_generation(task, member, django_capture_o
     assert events.current_generation(task.project_id) == start + 2
 
 
+def test_two_first_bumps_racing_both_count(task, monkeypatch):
+    from django.core.cache import cache
+
+    class SomeoneElseAddsFirst:
+        def incr(self, key: str) -> int:
+            return cache.incr(key)
+
+        def add(self, key: str, value: int, timeout: Any = None) -> bool:
+            cache.add(key, value, timeout=timeout)  # the other process, just before us
+            return cache.add(key, value, timeout=timeout)
+
+    cache.delete(events.generation_key(task.project_id))
+    monkeypatch.setattr(events, "cache", SomeoneElseAddsFirst())
+    events.bump_generation(task.project_id)
+    assert cache.get(events.generation_key(task.project_id)) == 2
+
+
 # --- Failures after the commit -------------------------------------------------------------------
 
 
@@ -157,9 +196,11 @@ def test_a_dead_channel_layer_leaves_the_change_committed_and_logs(
     dead_channel_layer, task, member, caplog, django_capture_on_commit_callbacks
 ):
     start = events.current_generation(task.project_id)
-    with caplog.at_level(logging.ERROR, logger="tasks.events"):
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            updated = services.task_update(actor=member, task_id=task.pk, changes={"title": "Up"})
+    with (
+        caplog.at_level(logging.ERROR, logger="tasks.events"),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        updated = services.task_update(actor=member, task_id=task.pk, changes={"title": "Up"})
     assert len(callbacks) >= 1
     assert updated.version == 2
     task.refresh_from_db()
@@ -191,9 +232,11 @@ def test_a_dead_cache_does_not_stop_the_publish(
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
-    with caplog.at_level(logging.ERROR, logger="tasks.events"):
-        with django_capture_on_commit_callbacks(execute=True):
-            services.comment_add(actor=member, task_id=task.pk, body="still delivered")
+    with (
+        caplog.at_level(logging.ERROR, logger="tasks.events"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.comment_add(actor=member, task_id=task.pk, body="still delivered")
     assert layer.groups() == [f"project.{task.project_id}", f"task.{task.pk}"]
     assert [r.getMessage() for r in caplog.records] == ["cache generation bump failed"]
     assert task.comments.get().body == "still delivered"

@@ -242,7 +242,7 @@ def test_anyone_may_leave_a_project(request, project, role):
 
 
 def test_removing_a_user_who_is_not_a_member_is_not_found(project, owner, outsider):
-    for user_id in (outsider.pk, UNKNOWN_ID, "x", None):
+    for user_id in (outsider.pk, UNKNOWN_ID, "x", None, 10**30, True):
         refused(
             lambda user_id=user_id: services.member_remove(
                 actor=owner, project_id=project.pk, user_id=user_id

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from tasks import selectors, services
 from tasks.errors import NotFound
 from tasks.models import Task
 from tasks.selectors import TaskQuery, task_list
-from tests.conftest import POSTGRES
 from tests.factories import UserFactory, make_project, make_task
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +29,7 @@ def board(project: Any, owner: Any, member: Any, admin: Any) -> dict[str, Task]:
         "delta": dict(status="todo", priority="medium", due_date=D - timedelta(days=3)),
         "echo": dict(status="in_progress", priority="medium", due_date=None, assignee_id=member.pk),
     }
-    base = datetime(2030, 1, 1, tzinfo=dt_timezone.utc)
+    base = datetime(2030, 1, 1, tzinfo=UTC)
     created_order = ["charlie", "alpha", "echo", "bravo", "delta"]
     updated_order = ["echo", "delta", "charlie", "bravo", "alpha"]
     tasks = {}
@@ -104,6 +102,19 @@ def test_getters_do_not_coerce_odd_ids(task, owner, bad_id):
 def test_ids_may_arrive_as_strings(task, owner):
     assert selectors.task_get(owner, str(task.pk)) == task
     assert selectors.project_get(owner, f" {task.project_id} ") == task.project
+
+
+@pytest.mark.parametrize("huge", [10**30, -(10**30)])
+def test_numbers_beyond_any_id_find_nothing_instead_of_failing(task, owner, huge):
+    assert titles(owner, project_id=huge) == []
+    assert titles(owner, assignee_id=huge) == []
+    with pytest.raises(NotFound):
+        selectors.task_get(owner, huge)
+    expected = [] if huge > 0 else list(selectors.task_events(owner, task.pk))
+    assert list(selectors.task_events(owner, task.pk, after=huge)) == expected
+    assert len(list(selectors.project_events(owner, task.project_id, after=huge))) == (
+        0 if huge > 0 else selectors.project_events(owner, task.project_id).count()
+    )
 
 
 def test_role_of_reports_each_role(project, owner, admin, member, viewer, outsider):

@@ -1,5 +1,5 @@
-"""The services' rules: validation codes, stripping, `completed_at`, `version`, and exactly one Event
-per change with the right type, project, task, actor and data."""
+"""The services' rules: validation codes, stripping, `completed_at`, `version`, and exactly one
+Event per change with the right type, project, task, actor and data."""
 
 from __future__ import annotations
 
@@ -86,7 +86,8 @@ def test_project_create_strips_the_name_and_accepts_the_limits(owner):
         ({"name": "x" * 121}, [("name", "too_long")]),
         ({"description": "d" * 2001}, [("description", "too_long")]),
         ({"description": 3}, [("description", "invalid")]),
-        ({"owner": 1, "created_at": None}, [("created_at", "unknown_field"), ("owner", "unknown_field")]),
+        ({"owner": 1, "created_at": None},
+         [("created_at", "unknown_field"), ("owner", "unknown_field")]),
     ],
 )  # fmt: skip
 def test_project_update_validation(project, owner, changes, expected):
@@ -228,6 +229,7 @@ def test_an_owner_may_step_down_once_there_is_another(project, owner, admin):
         ({"assignee_id": [1]}, [("assignee_id", "invalid")]),
         ({"assignee_id": True}, [("assignee_id", "invalid")]),
         ({"assignee_id": 999_999}, [("assignee_id", "not_a_member")]),
+        ({"assignee_id": 10**30}, [("assignee_id", "not_a_member")]),
         (
             {"title": "", "status": "x", "priority": "y"},
             [("title", "required"), ("status", "invalid_choice"), ("priority", "invalid_choice")],

@@ -35,7 +35,7 @@ class AttachmentDetailView(ApiView):
         return self.render(selectors.attachment_get(request.user, pk))
 
     def delete(self, request: Request, pk: int, **kwargs: Any) -> Response:
-        services.attachment_delete(actor=request.user, attachment_id=pk)
+        services.attachment_delete(actor=self.actor, attachment_id=pk)
         return Response(status=204)
 
 

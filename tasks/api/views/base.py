@@ -3,12 +3,14 @@ handshake on POST and the `API-Version` header. Views stay thin adapters over se
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.generics import GenericAPIView
 from rest_framework.metadata import SimpleMetadata
+from rest_framework.pagination import BasePagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,7 +40,7 @@ class ApiView(GenericAPIView):  # type: ignore[type-arg]
     versioning_class = ApiVersioning
     renderer_classes = [JSONRenderer]
     parser_classes = [StrictJSONParser]
-    pagination_class = PagePagination
+    pagination_class: type[BasePagination] | None = PagePagination
     schema = ApiAutoSchema()
     metadata_class = ApiMetadata
 
@@ -47,6 +49,11 @@ class ApiView(GenericAPIView):  # type: ignore[type-arg]
     is_list = False
     page_numbers = False
     conditional = False
+
+    @property
+    def actor(self) -> User:
+        """The signed-in user (the permission classes turned everyone else away already)."""
+        return cast(User, self.request.user)
 
     def get_serializer_class(self) -> type[Any]:
         return for_version(self.output_serializer, getattr(self.request, "version", None))
@@ -71,8 +78,8 @@ class ApiView(GenericAPIView):  # type: ignore[type-arg]
         """DRF's `initial`, except that throttles run before the permission check (and after a
         failed authentication), so anonymous and bad-token clients are rate limited too."""
         self.format_kwarg = self.get_format_suffix(**kwargs)
-        request.accepted_renderer, request.accepted_media_type = (
-            self.perform_content_negotiation(request)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
+            request
         )
         request.version, request.versioning_scheme = self.determine_version(
             request, *args, **kwargs

@@ -27,7 +27,7 @@ class TaskCommentListView(ApiView):
         )
 
     def post(self, request: Request, pk: int, **kwargs: Any) -> Response:
-        comment = services.comment_add(actor=request.user, task_id=pk, **self.parse())
+        comment = services.comment_add(actor=self.actor, task_id=pk, **self.parse())
         location = reverse(
             "api-comment-detail",
             kwargs={"version": request.version, "pk": comment.pk},
@@ -44,9 +44,9 @@ class CommentDetailView(ApiView):
         return self.render(selectors.comment_get(request.user, pk))
 
     def patch(self, request: Request, pk: int, **kwargs: Any) -> Response:
-        comment = services.comment_update(actor=request.user, comment_id=pk, **self.parse())
+        comment = services.comment_update(actor=self.actor, comment_id=pk, **self.parse())
         return self.render(comment)
 
     def delete(self, request: Request, pk: int, **kwargs: Any) -> Response:
-        services.comment_delete(actor=request.user, comment_id=pk)
+        services.comment_delete(actor=self.actor, comment_id=pk)
         return Response(status=204)

@@ -22,7 +22,7 @@ class ProjectViewMixin(ApiView):
     output_serializer = ProjectSerializer
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         user = self.request.user
         if user.is_authenticated:
             context["roles"] = dict(
@@ -41,7 +41,7 @@ class ProjectListView(ProjectViewMixin):
         return self.render_page(projects.order_by("-created_at", "-id"))
 
     def post(self, request: Request, **kwargs: Any) -> Response:
-        project = services.project_create(actor=request.user, **self.parse())
+        project = services.project_create(actor=self.actor, **self.parse())
         location = reverse(
             "api-project-detail",
             kwargs={"version": request.version, "pk": project.pk},
@@ -59,11 +59,11 @@ class ProjectDetailView(ProjectViewMixin):
     def patch(self, request: Request, pk: int, **kwargs: Any) -> Response:
         changes = self.parse(partial=True)
         return self.render(
-            services.project_update(actor=request.user, project_id=pk, changes=changes)
+            services.project_update(actor=self.actor, project_id=pk, changes=changes)
         )
 
     def delete(self, request: Request, pk: int, **kwargs: Any) -> Response:
-        services.project_delete(actor=request.user, project_id=pk)
+        services.project_delete(actor=self.actor, project_id=pk)
         return Response(status=204)
 
 
@@ -80,7 +80,7 @@ class MemberListView(ApiView):
 
     def post(self, request: Request, pk: int, **kwargs: Any) -> Response:
         """Adds a member, or changes the role of one who already is."""
-        membership = services.member_add(actor=request.user, project_id=pk, **self.parse())
+        membership = services.member_add(actor=self.actor, project_id=pk, **self.parse())
         return self.render(membership, 201)
 
 
@@ -88,7 +88,7 @@ class MemberDetailView(ApiView):
     output_serializer = MembershipSerializer
 
     def delete(self, request: Request, pk: int, user_id: int, **kwargs: Any) -> Response:
-        services.member_remove(actor=request.user, project_id=pk, user_id=user_id)
+        services.member_remove(actor=self.actor, project_id=pk, user_id=user_id)
         return Response(status=204)
 
 

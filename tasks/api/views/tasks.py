@@ -58,7 +58,7 @@ class TaskListView(ApiView):
         data = self.parse()
         project_id = data.pop("project")
         task = services.task_create(
-            actor=request.user, project_id=project_id, **inputs.task_changes(data)
+            actor=self.actor, project_id=project_id, **inputs.task_changes(data)
         )
         location = reverse(
             "api-task-detail", kwargs={"version": request.version, "pk": task.pk}, request=request
@@ -98,13 +98,13 @@ class TaskDetailView(ApiView):
 
     def delete(self, request: Request, pk: int, **kwargs: Any) -> Response:
         expected = self._expected_version(request, pk)
-        services.task_delete(actor=request.user, task_id=pk, expected_version=expected)
+        services.task_delete(actor=self.actor, task_id=pk, expected_version=expected)
         return Response(status=204)
 
     def _update(self, request: Request, pk: int, changes: dict[str, Any]) -> Response:
         expected = self._expected_version(request, pk)
         task = services.task_update(
-            actor=request.user, task_id=pk, changes=changes, expected_version=expected
+            actor=self.actor, task_id=pk, changes=changes, expected_version=expected
         )
         return self.render(task, ETag=conditional.task_etag(task.pk, task.version))
 

@@ -1,0 +1,104 @@
+"""Resume without gaps: join first, buffer live events while reading the log, flush deduplicated."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from realtime import streams
+from realtime.streams import EventStream, parse_cursor
+
+
+class FakeHub:
+    def __init__(self) -> None:
+        self.joined: list[Any] = []
+
+    async def join(self, project_id: int, subscriber: Any) -> None:
+        self.joined.append(subscriber)
+
+    def leave(self, project_id: int, subscriber: Any) -> None:
+        self.joined.remove(subscriber)
+
+
+def event(n: int, type: str = "comment.created", **extra: Any) -> dict[str, Any]:
+    return {"id": str(n), "type": type, "taskId": None, "data": {}, **extra}
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch) -> FakeHub:
+    fake = FakeHub()
+    monkeypatch.setattr(streams, "get_hub", lambda: fake)
+    return fake
+
+
+def make_stream(delivered: list[str], revoked: list[bool]) -> EventStream:
+    return EventStream(
+        user=SimpleNamespace(pk=7),
+        project_id=1,
+        deliver=lambda e, _text: delivered.append(e["id"]),
+        revoked=lambda: revoked.append(True),
+        lost=lambda: None,
+    )
+
+
+def test_events_arriving_during_replay_are_buffered_and_delivered_once(hub, monkeypatch):
+    delivered: list[str] = []
+    stream = make_stream(delivered, [])
+
+    def log_page(user: Any, project_id: int, task_id: Any, after: int) -> list[dict[str, Any]]:
+        # While the log is read, event 5 (also in the log) and event 6 (committed later) arrive.
+        stream.on_event(event(5), "")
+        stream.on_event(event(6), "")
+        return [event(n) for n in (4, 5)] if after == 3 else []
+
+    monkeypatch.setattr(streams, "_log_page", log_page)
+    asyncio.run(stream.open(after=3))
+    assert hub.joined == [stream]  # joined before the log was read
+    stream.on_event(event(6), "")  # a late duplicate from the layer
+    stream.on_event(event(7), "")
+    assert delivered == ["4", "5", "6", "7"]
+
+
+def test_removal_of_the_subscriber_revokes_and_leaves(hub):
+    delivered: list[str] = []
+    revoked: list[bool] = []
+    stream = make_stream(delivered, revoked)
+    asyncio.run(stream.open())
+    stream.on_event(event(1, "member.removed", data={"user": {"pk": 8}}), "")
+    stream.on_event(event(2, "member.removed", data={"user": {"pk": 7}}), "")
+    stream.on_event(event(3), "")
+    assert delivered == ["1"]
+    assert revoked == [True]
+    assert hub.joined == []
+
+
+def test_task_streams_filter_on_their_task(hub):
+    delivered: list[str] = []
+    stream = EventStream(
+        user=SimpleNamespace(pk=7),
+        project_id=1,
+        task_id=2,
+        deliver=lambda e, _t: delivered.append(e["id"]),
+        revoked=lambda: None,
+        lost=lambda: None,
+    )
+    asyncio.run(stream.open())
+    stream.on_event(event(1, taskId="VGFzazox"), "")  # Task:1
+    stream.on_event(event(2, taskId="VGFzazoy"), "")  # Task:2
+    assert delivered == ["2"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("42", 42), (42, 42), ("RXZlbnQ6NDI=", 42), (None, None), ("", None)]
+)
+def test_cursors(raw, expected):
+    assert parse_cursor(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["abc", "-1", -1, "VGFzazox", True, 1.5])
+def test_bad_cursors(raw):
+    with pytest.raises(ValueError, match="cursor"):
+        parse_cursor(raw)
