@@ -16,7 +16,7 @@ def test_manage_py_check_deploy_passes_with_production_settings():
     }
     env.update(
         DEBUG="0",
-        SECRET_KEY="x7Gm2pQ9vL4rT8wZ1nB6cY3kH5jD0fS2aE9uI7oP4lM1qW8",
+        SECRET_KEY="x7Gm2pQ9vL4rT8wZ1nB6cY3kH5jD0fS2aE9uI7oP4lM1qW8-Rt5Yu8Io2Pa",
         ALLOWED_HOSTS="api.example.com",
     )
     result = subprocess.run(
