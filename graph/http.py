@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from django.http import HttpRequest, HttpResponse
 
+from . import multipart
 from .errors import BAD_USER_INPUT, coded
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -82,6 +83,7 @@ class Params:
     variables: dict[str, Any] = field(default_factory=dict)
     operation_name: str | None = None
     extensions: object = None
+    multipart: bool = False  # files in `variables`; mutations only
 
 
 def _json_param(value: str | None, name: str) -> object:
@@ -101,10 +103,19 @@ def read_params(request: HttpRequest) -> Params:
             "operationName": request.GET.get("operationName") or None,
             "extensions": _json_param(request.GET.get("extensions"), "extensions"),
         }
+    elif multipart.is_multipart(request):
+        try:
+            data = multipart.read_operations(request)
+        except multipart.InvalidMultipart as error:
+            raise RequestError(str(error), status=error.status) from None
     else:
         content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         if content_type != JSON:
-            raise RequestError("POST a JSON body (Content-Type: application/json).", status=415)
+            raise RequestError(
+                "POST a JSON body (Content-Type: application/json), or multipart/form-data "
+                "for file uploads.",
+                status=415,
+            )
         if len(request.body) > MAX_BODY_BYTES:
             raise RequestError("The request body is too large.", status=413)
         try:
@@ -127,6 +138,7 @@ def read_params(request: HttpRequest) -> Params:
         variables=variables or {},
         operation_name=operation_name,
         extensions=data.get("extensions"),
+        multipart=multipart.is_multipart(request),
     )
 
 

@@ -33,7 +33,7 @@ from project.auth import (
 from tasks import idempotency
 from tasks.api.throttles import throttle_wait
 
-from . import persisted
+from . import csrf, multipart, persisted
 from .errors import (
     BAD_USER_INPUT,
     FORBIDDEN,
@@ -112,7 +112,9 @@ def _document_errors(errors: list[GraphQLError], media: str, code: str, rid: str
 
 
 def _run(request: HttpRequest, rid: str, media: str) -> HttpResponse:
-    outcome = authenticate_http_request(request)
+    if multipart.is_multipart(request):
+        _parse_multipart(request)  # before the CSRF check reads request.POST
+    outcome = csrf.with_preflight(request, authenticate_http_request(request))
     if outcome.failure == "query_token":
         raise RequestError(
             outcome.message,
@@ -141,6 +143,8 @@ def _run(request: HttpRequest, rid: str, media: str) -> HttpResponse:
         raise RequestError("Subscriptions run over WebSocket (graphql-transport-ws).")
     if is_mutation and request.method == "GET":
         raise RequestError("Mutations need POST.", status=405, headers={"Allow": "POST"})
+    if params.multipart and not is_mutation:
+        raise RequestError("Multipart requests (file uploads) are for mutations only.")
 
     request.user = outcome.user or AnonymousUser()
     request.is_graphql_mutation = is_mutation  # type: ignore[attr-defined]
@@ -173,6 +177,13 @@ def _run(request: HttpRequest, rid: str, media: str) -> HttpResponse:
     return _execute(request, rid, media, document, params)
 
 
+def _parse_multipart(request: HttpRequest) -> None:
+    try:
+        multipart.parse_body(request)
+    except multipart.InvalidMultipart as error:
+        raise RequestError(str(error), status=error.status) from None
+
+
 def _authorize(outcome: AuthOutcome, operation: OperationDefinitionNode, is_mutation: bool) -> None:
     if outcome.failure == "missing":
         if not is_mutation and introspection_allowed() and _only_introspection(operation):
@@ -184,7 +195,7 @@ def _authorize(outcome: AuthOutcome, operation: OperationDefinitionNode, is_muta
             headers={"WWW-Authenticate": outcome.challenge()},
         )
     if outcome.failure == "csrf":
-        raise RequestError(outcome.message, code=FORBIDDEN, status=403)
+        raise RequestError(csrf.MESSAGE, code=FORBIDDEN, status=403)
     if outcome.failure is not None:
         raise RequestError(
             outcome.message,
@@ -262,7 +273,9 @@ def _idempotent(
         raise RequestError("The Idempotency-Key header is invalid.")
     request_fingerprint = idempotency.fingerprint(
         query,
-        orjson.dumps(params.variables, option=orjson.OPT_SORT_KEYS),
+        orjson.dumps(
+            params.variables, option=orjson.OPT_SORT_KEYS, default=multipart.upload_fingerprint
+        ),
         params.operation_name or "",
     )
     claim = {"scope": IDEMPOTENCY_SCOPE, "user_key": str(user.pk), "key": key}

@@ -2,7 +2,7 @@
 
 import graphene
 
-from .attachment import DeleteAttachment
+from .attachment import DeleteAttachment, UploadAttachment
 from .comment import AddComment, DeleteComment, UpdateComment
 from .member import AddProjectMember, RemoveProjectMember
 from .project import CreateProject, DeleteProject, UpdateProject
@@ -21,4 +21,5 @@ class Mutation(graphene.ObjectType):
     add_comment = AddComment.Field()
     update_comment = UpdateComment.Field()
     delete_comment = DeleteComment.Field()
+    upload_attachment = UploadAttachment.Field()
     delete_attachment = DeleteAttachment.Field()

@@ -22,6 +22,7 @@ from tests.e2e.web_browser import (
     ROOT,
     SCREENSHOTS,
     column,
+    db,
     graphql,
     open_board,
     open_person,
@@ -30,12 +31,12 @@ from tests.factories import make_task, make_token
 
 pytestmark = pytest.mark.e2e
 
-UPDATE_TASK = """
-mutation($input: UpdateTaskInput!) { updateTask(input: $input) { task { version } errors { code } } }
-"""
-CREATE_TASK = """
-mutation($input: CreateTaskInput!) { createTask(input: $input) { task { id } errors { code } } }
-"""
+UPDATE_TASK = """mutation($input: UpdateTaskInput!) {
+  updateTask(input: $input) { task { version } errors { code } }
+}"""
+CREATE_TASK = """mutation($input: CreateTaskInput!) {
+  createTask(input: $input) { task { id } errors { code } }
+}"""
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def browser() -> Iterator[Any]:
 
 
 def test_changes_appear_live_for_everyone_and_viewers_cannot_edit(
-    app_url: str, browser: Any, project: Any, owner: Any, member: Any, viewer: Any
+    app_url: str, project: Any, owner: Any, member: Any, viewer: Any, browser: Any
 ) -> None:
     from playwright.sync_api import expect
 
@@ -131,11 +132,11 @@ def test_changes_appear_live_for_everyone_and_viewers_cannot_edit(
 
 
 def test_a_stale_edit_shows_the_other_change_and_can_be_retried(
-    app_url: str, browser: Any, project: Any, owner: Any, member: Any
+    app_url: str, project: Any, owner: Any, member: Any, browser: Any
 ) -> None:
     from playwright.sync_api import expect
 
-    task = make_task(project, owner, title="Fix the login redirect")
+    task = db(lambda: make_task(project, owner, title="Fix the login redirect"))
     alice = open_person(browser, app_url, owner)
     open_board(alice, "Apollo")
     alice.page.get_by_role("link", name="Fix the login redirect").click()
@@ -145,7 +146,7 @@ def test_a_stale_edit_shows_the_other_change_and_can_be_retried(
     # Meanwhile someone else saves a different title and priority (version 1 -> 2).
     graphql(
         app_url,
-        make_token(member),
+        db(lambda: make_token(member)),
         UPDATE_TASK,
         {
             "input": {
@@ -168,12 +169,12 @@ def test_a_stale_edit_shows_the_other_change_and_can_be_retried(
     expect(conflict.locator("td.yours")).to_contain_text(
         ["Fix the login redirect on Safari", "(unchanged)"]
     )
-    task.refresh_from_db()
+    db(task.refresh_from_db)
     assert (task.title, task.version) == ("Fix the login redirect loop", 2)
 
     conflict.get_by_role("button", name="Save mine over theirs").click()
     expect(panel.get_by_text("Saved.")).to_be_visible()
-    task.refresh_from_db()
+    db(task.refresh_from_db)
     # Only the field this person changed was written: the other person's priority stays.
     assert (task.title, task.priority, task.version) == (
         "Fix the login redirect on Safari",
@@ -184,7 +185,7 @@ def test_a_stale_edit_shows_the_other_change_and_can_be_retried(
 
 
 def test_events_missed_during_a_network_drop_are_replayed(
-    app_url: str, browser: Any, project: Any, owner: Any, member: Any
+    app_url: str, project: Any, owner: Any, member: Any, browser: Any
 ) -> None:
     from playwright.sync_api import expect
 
@@ -209,7 +210,7 @@ def test_events_missed_during_a_network_drop_are_replayed(
         server_side.close()
     expect(alice.page.get_by_role("status").filter(has_text="Reconnecting")).to_be_visible()
     # While the app is offline, someone else creates a task and moves another.
-    token = make_token(member)
+    token = db(lambda: make_token(member))
     project_id = to_global_id("Project", project.pk)
     graphql(app_url, token, CREATE_TASK, {"input": {"projectId": project_id, "title": "Missed"}})
     network["down"] = False
@@ -224,7 +225,7 @@ def test_events_missed_during_a_network_drop_are_replayed(
 
 
 def test_the_token_is_refreshed_and_signing_out_revokes_it(
-    app_url: str, browser: Any, project: Any, owner: Any, settings: Any
+    app_url: str, project: Any, owner: Any, settings: Any, browser: Any
 ) -> None:
     from oauth2_provider.models import get_access_token_model, get_refresh_token_model
     from playwright.sync_api import expect
@@ -242,7 +243,7 @@ def test_the_token_is_refreshed_and_signing_out_revokes_it(
         open_board(alice, "Apollo")
     assert refresh.value.response().status == 200
     RefreshToken = get_refresh_token_model()
-    assert RefreshToken.objects.filter(user=owner, revoked__isnull=True).count() == 1
+    assert db(RefreshToken.objects.filter(user=owner, revoked__isnull=True).count) == 1
 
     # The refreshed token works.
     alice.page.get_by_label("New task").fill("After the refresh")
@@ -251,6 +252,6 @@ def test_the_token_is_refreshed_and_signing_out_revokes_it(
 
     alice.page.get_by_role("button", name="Sign out").click()
     expect(alice.page.get_by_role("button", name="Sign in")).to_be_visible()
-    assert get_access_token_model().objects.filter(user=owner).count() == 0
-    assert RefreshToken.objects.filter(user=owner, revoked__isnull=True).count() == 0
+    assert db(get_access_token_model().objects.filter(user=owner).count) == 0
+    assert db(RefreshToken.objects.filter(user=owner, revoked__isnull=True).count) == 0
     assert alice.errors == []

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 
 from realtime import streams
 from realtime.streams import EventStream, parse_cursor
@@ -31,6 +32,8 @@ def event(n: int, type: str = "comment.created", **extra: Any) -> dict[str, Any]
 def hub(monkeypatch: pytest.MonkeyPatch) -> FakeHub:
     fake = FakeHub()
     monkeypatch.setattr(streams, "get_hub", lambda: fake)
+    # The log is faked too: no database, so no connection housekeeping either.
+    monkeypatch.setattr(streams, "database_sync_to_async", sync_to_async)
     return fake
 
 
