@@ -29,7 +29,12 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
-    return int(value) if value else default
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        sys.exit(f"Refusing to start: {name} must be a whole number, not {value!r}.")
 
 
 def env_float(name: str, default: float) -> float:

@@ -280,7 +280,21 @@ def member_remove(*, actor: User, project_id: object, user_id: object) -> Member
         membership.delete()
         membership.project_id = project.pk
         events.member_removed(actor, membership)
+        _unassign_removed_member(actor, project.pk, target_id)
     return membership
+
+
+def _unassign_removed_member(actor: User, project_id: int, user_id: int) -> None:
+    """An assignee must be a member: the removed user's tasks become unassigned, each a change of
+    its own (new version, one `task.updated` event)."""
+    assigned = Task.objects.select_for_update().filter(project_id=project_id, assignee_id=user_id)
+    now = timezone.now()
+    for task_id, version in assigned.values_list("pk", "version"):
+        Task.objects.filter(pk=task_id).update(
+            assignee_id=None, version=version + 1, updated_at=now
+        )
+        task = Task.objects.select_related("project", "assignee", "created_by").get(pk=task_id)
+        events.task_updated(actor, task, ["assignee"])
 
 
 def _ensure_another_owner(project_id: int, user_id: int) -> None:

@@ -126,3 +126,12 @@ def test_database_url_and_redis_url_switch_the_backends():
     assert settings["layer"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
     assert settings["layer"]["CONFIG"]["hosts"][0]["address"] == "redis://cache.internal:6380/3"
     assert (settings["eager"], settings["broker"]) == (False, "redis://cache.internal:6380/3")
+
+
+def test_a_malformed_number_setting_refuses_to_start_with_one_line():
+    refused(
+        "DB_CONN_MAX_AGE must be a whole number",
+        DEBUG="1",
+        DB_CONN_MAX_AGE="abc",
+        DATABASE_URL="postgres://nobody@127.0.0.1:1/none",
+    )

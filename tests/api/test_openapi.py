@@ -7,11 +7,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -50,10 +53,18 @@ schema = _load_schema()
 
 
 @pytest.fixture
-def bearer(db: Any, settings: Any) -> dict[str, str]:
+def bearer(db: Any, settings: Any) -> Iterator[dict[str, str]]:
     rates = {"anon": "100000/min", "user": "100000/min", "write": "100000/min"}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-    return {"Authorization": f"Bearer {_seed_and_token()}"}
+    # As Django's test client does: the raw WSGI app must not close the test's connection
+    # (which is inside the test transaction) when each request finishes.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield {"Authorization": f"Bearer {_seed_and_token()}"}
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

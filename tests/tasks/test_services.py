@@ -494,3 +494,29 @@ def test_comment_delete_records_one_event(task, comment, admin):
     )
     assert event.data["id"] == to_global_id("Comment", comment.pk)
     assert not Comment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_removing_a_member_unassigns_their_tasks_with_one_event_each(project, owner, member):
+    from tasks.models import Event
+
+    first = services.task_create(
+        actor=owner, project_id=project.pk, title="A", assignee_id=member.pk
+    )
+    second = services.task_create(
+        actor=owner, project_id=project.pk, title="B", assignee_id=member.pk
+    )
+    other = services.task_create(
+        actor=owner, project_id=project.pk, title="C", assignee_id=owner.pk
+    )
+    services.member_remove(actor=owner, project_id=project.pk, user_id=member.pk)
+
+    for task in (first, second):
+        task.refresh_from_db()
+        assert task.assignee_id is None
+        assert task.version == 2
+    other.refresh_from_db()
+    assert other.assignee_id == owner.pk and other.version == 1
+    updates = Event.objects.filter(project=project, type=Event.Type.TASK_UPDATED)
+    assert sorted(updates.values_list("task_id", flat=True)) == sorted([first.pk, second.pk])
+    assert all(e.data["changedFields"] == ["assignee"] for e in updates)

@@ -221,7 +221,7 @@ function NewTask({ projectId, members, onCreated }: { projectId: string; members
   };
 
   return (
-    <form className="new-task" onSubmit={submit} aria-label="New task">
+    <form className="new-task" onSubmit={submit} aria-label="Create a task">
       <label className="grow">
         New task
         <input value={title} onChange={(event) => setTitle(event.target.value)} placeholder="What needs doing?" required maxLength={200} />
