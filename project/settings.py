@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "project.observability.ObservabilityMiddleware",
     # Under /api/: problem details for Django's own 404/500s, and the API-Version header.
     "tasks.api.middleware.ApiProblemMiddleware",
+    # Database unreachable: 503 + Retry-After instead of a 500 (see project/resilience.py).
+    "project.resilience.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -168,6 +170,10 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    # An unreachable database fails a request fast (503) instead of hanging it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5)
+    )
 else:
     DATABASES = {
         "default": {
@@ -189,10 +195,12 @@ CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "taskhub")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis that degrades to misses and no-op writes while Redis is away.
+            "BACKEND": "project.resilience.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {
+                "FLUSH_AFTER_OUTAGE": ["api-response:*"],
                 "SOCKET_CONNECT_TIMEOUT": 2,
                 "SOCKET_TIMEOUT": 2,
                 "CONNECTION_POOL_KWARGS": {"max_connections": 200},
@@ -229,6 +237,9 @@ else:
         }
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Seconds a process leaves Redis alone after a failed cache call before trying again.
+REDIS_RETRY_SECONDS = env_float("REDIS_RETRY_SECONDS", 2)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -416,7 +427,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            # python-json-logger's formatter, masking tokens and secrets in every line.
+            "()": "project.redaction.RedactingJsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         }
@@ -430,5 +442,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # uvicorn's own lines (start, shutdown, errors) as JSON too. Its plain-text access log
+        # (with query strings) stays off: ObservabilityMiddleware writes one JSON line a request.
+        "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "uvicorn.error": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "uvicorn.access": {"handlers": [], "propagate": False},
+    },
 }

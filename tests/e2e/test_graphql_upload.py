@@ -13,6 +13,7 @@ import orjson
 import pytest
 from django.test import Client as DjangoClient
 from gql import FileVar, GraphQLRequest
+from gql.transport.exceptions import TransportQueryError
 from graphql_relay import to_global_id
 from requests_toolbelt import MultipartEncoder
 
@@ -139,8 +140,8 @@ def test_viewer_is_forbidden_and_outsider_gets_not_found(
         }
         try:
             client.execute(GraphQLRequest(UPLOAD, variable_values=variables), upload_files=True)
-        except Exception as error:  # gql's TransportQueryError
-            assert codes(error) == [code]  # type: ignore[arg-type]
+        except TransportQueryError as error:
+            assert codes(error) == [code]
         else:
             raise AssertionError("expected a top-level error")
     assert not Attachment.objects.exists()

@@ -180,3 +180,22 @@ def test_global_and_raw_task_ids_both_work(project: Any, member: Any) -> None:
         "/graphql", body, headers={"Authorization": f"Bearer {make_token(member)}"}
     )
     assert response.json()["data"]["uploadAttachment"]["errors"] == []
+
+
+def test_an_upload_literal_in_the_query_is_a_validation_error(project: Any, member: Any) -> None:
+    task = make_task(project, member)
+    query = (
+        f'mutation {{ uploadAttachment(input: {{taskId: {task.pk}, file: "a.pdf"}}) '
+        "{ errors { code } } }"
+    )
+    response = Client().post(
+        "/graphql",
+        {"query": query},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {make_token(member)}"},
+    )
+    assert response.status_code == 200
+    errors = response.json()["errors"]
+    assert [error["extensions"]["code"] for error in errors] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "Upload" in errors[0]["message"]
+    assert not Attachment.objects.exists()

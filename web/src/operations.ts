@@ -44,7 +44,8 @@ export interface ProjectEvent {
   actor: User | null;
   data: Record<string, unknown> | null;
   createdAt: string;
-  task: Task | null;
+  /** Only id and title: the board refetches what it shows, and `data` has the rest. */
+  task: { id: string; title: string } | null;
 }
 
 const USER_FIELDS = gql`
@@ -86,10 +87,11 @@ export const EVENT_FIELDS = gql`
     data
     createdAt
     task {
-      ...TaskFields
+      id
+      title
     }
   }
-  ${TASK_FIELDS}
+  ${USER_FIELDS}
 `;
 
 export const VIEWER = gql`
