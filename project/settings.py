@@ -193,6 +193,13 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "taskhub")
 
 if REDIS_URL:
+    from redis.asyncio.retry import Retry as AsyncRetry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.retry import Retry
+
+    # A pooled connection that Redis dropped (it restarted) fails once and is replaced: one
+    # immediate retry, no backoff, so a Redis that is really down still fails fast.
     CACHES = {
         "default": {
             # django-redis that degrades to misses and no-op writes while Redis is away.
@@ -203,7 +210,11 @@ if REDIS_URL:
                 "FLUSH_AFTER_OUTAGE": ["api-response:*"],
                 "SOCKET_CONNECT_TIMEOUT": 2,
                 "SOCKET_TIMEOUT": 2,
-                "CONNECTION_POOL_KWARGS": {"max_connections": 200},
+                "CONNECTION_POOL_KWARGS": {
+                    "max_connections": 200,
+                    "retry": Retry(NoBackoff(), 1),
+                    "retry_on_error": [RedisConnectionError],
+                },
             },
         }
     }
@@ -219,6 +230,8 @@ if REDIS_URL:
                         "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000),
                         "socket_timeout": 15,
                         "socket_connect_timeout": 2,
+                        "retry": AsyncRetry(NoBackoff(), 1),
+                        "retry_on_error": [RedisConnectionError],
                     }
                 ],
                 "prefix": f"{CACHE_KEY_PREFIX}:ch",

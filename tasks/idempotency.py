@@ -54,7 +54,11 @@ def begin(*, scope: str, user_key: str, key: str, request_fingerprint: str) -> B
     if record is None:  # expired between add and get: claim again
         if cache.add(cache_key, claim, timeout=IN_FLIGHT_SECONDS):
             return Begin("started")
-        record = cache.get(cache_key) or claim
+        record = cache.get(cache_key)
+        if record is None:
+            # The cache neither claims nor keeps anything (Redis is down; the backend degrades
+            # to misses): run the request unprotected rather than refuse every write.
+            return Begin("started")
     if record["fingerprint"] != request_fingerprint:
         return Begin("mismatch")
     if record["state"] == "in_flight":

@@ -66,7 +66,13 @@ class ThreadedServer:
 class ProcessServer:
     """`uvicorn project.asgi:application` in its own process, with the given environment."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(
+        self, env: dict[str, str], *, args: tuple[str, ...] = (), log_path: Path | None = None
+    ) -> None:
+        """`args`: more uvicorn options (a later option wins); `log_path`: where the process's
+        stdout and stderr go (inherited otherwise)."""
+        self.args = args
+        self.log_path = log_path
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -76,6 +82,7 @@ class ProcessServer:
     def start(self) -> ProcessServer:
         import httpx
 
+        output = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -90,10 +97,15 @@ class ProcessServer:
                 "off",
                 "--log-level",
                 "warning",
+                *self.args,
             ],
             cwd=ROOT,
             env=self.env,
+            stdout=output,
+            stderr=output,
         )
+        if output is not None:
+            output.close()  # the child keeps its own descriptor
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -95,7 +95,11 @@ def test_changes_appear_live_for_everyone_and_viewers_cannot_edit(
 
     expect(column(alice, "Done").get_by_text("Write the launch plan")).to_be_visible(timeout=LIVE)
     expect(column(alice, "To do").get_by_text("Write the launch plan")).to_have_count(0)
-    expect(alice_panel.get_by_text("Shipped, see the release notes.")).to_be_visible(timeout=LIVE)
+    expect(
+        alice_panel.get_by_role("region", name="Comments").get_by_text(
+            "Shipped, see the release notes."
+        )
+    ).to_be_visible(timeout=LIVE)
     expect(alice_panel.get_by_label("Status")).to_have_value("DONE")
     activity = alice.page.get_by_role("complementary", name="Activity")
     expect(activity.get_by_text("Mia Member moved “Write the launch plan” to Done")).to_be_visible()
@@ -105,7 +109,11 @@ def test_changes_appear_live_for_everyone_and_viewers_cannot_edit(
     expect(column(victor, "Done").get_by_text("Write the launch plan")).to_be_visible(timeout=LIVE)
     victor.page.get_by_role("link", name="Write the launch plan").click()
     victor_panel = victor.page.get_by_role("dialog", name="Task details")
-    expect(victor_panel.get_by_text("Shipped, see the release notes.")).to_be_visible(timeout=LIVE)
+    expect(
+        victor_panel.get_by_role("region", name="Comments").get_by_text(
+            "Shipped, see the release notes."
+        )
+    ).to_be_visible(timeout=LIVE)
     expect(victor.page.get_by_text("(read only)")).to_be_visible()
     for name in ("Add task", "Save changes", "Comment", "Delete task"):
         expect(victor.page.get_by_role("button", name=name)).to_have_count(0)
@@ -117,7 +125,11 @@ def test_changes_appear_live_for_everyone_and_viewers_cannot_edit(
     alice.page.get_by_role("button", name="Close task details").click()
     alice.page.screenshot(path=str(SCREENSHOTS / "board.png"))
     alice.page.get_by_role("link", name="Write the launch plan").click()
-    expect(alice_panel.get_by_text("Shipped, see the release notes.")).to_be_visible()
+    expect(
+        alice_panel.get_by_role("region", name="Comments").get_by_text(
+            "Shipped, see the release notes."
+        )
+    ).to_be_visible()
     alice.page.screenshot(path=str(SCREENSHOTS / "task-panel.png"))
     bob.page.set_viewport_size({"width": 390, "height": 844})
     bob.page.get_by_role("button", name="Close task details").click()
@@ -173,7 +185,7 @@ def test_a_stale_edit_shows_the_other_change_and_can_be_retried(
     assert (task.title, task.version) == ("Fix the login redirect loop", 2)
 
     conflict.get_by_role("button", name="Save mine over theirs").click()
-    expect(panel.get_by_text("Saved.")).to_be_visible()
+    expect(panel.get_by_text("Saved.", exact=True)).to_be_visible()
     db(task.refresh_from_db)
     # Only the field this person changed was written: the other person's priority stays.
     assert (task.title, task.priority, task.version) == (
