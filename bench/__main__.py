@@ -77,7 +77,7 @@ def measure(
 def http_workloads(server: Server, project_id: int, token: str, *, quick: bool) -> list[Row]:
     from bench.queries import count_queries
 
-    repeats, duration = (2, 2) if quick else (5, 5)
+    repeats, duration = (2, 2) if quick else (4, 5)
     auth = {"Authorization": f"Bearer {token}"}
     rows: list[Row] = []
     sizes = [50] if quick else [10, 50, 100]
@@ -131,27 +131,65 @@ def _gid(type_name: str, pk: int) -> str:
     return to_global_id(type_name, pk)
 
 
+def _machine() -> str:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip() + ", "
+                break
+    return (
+        f"{model}{platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
+        f" {platform.release()}, Python {platform.python_version()}"
+    )
+
+
 def write_results(rows: list[Row], extra_sections: list[str], *, quick: bool) -> None:
+    """Writes this backend's section to bench/out/ and rebuilds RESULTS.md from the latest
+    section of each backend, so one file shows the embedded default and PostgreSQL + Redis."""
     header = ["workload", "measured", "baseline (same run)", "ratio", "target", "SQL/request"]
-    lines = [
-        "# Benchmark results",
+    command = "make bench" if not quick else "make bench-quick"
+    if bench_env.has_real_services():
+        command = (
+            "DATABASE_URL=postgres://USER@HOST:5432/DB REDIS_URL=redis://HOST:6379/N " + command
+        )
+    section = [
+        f"## {bench_env.describe_backends()}",
         "",
-        f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {'quick' if quick else 'full'} suite.",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores,"
-        f" Python {platform.python_version()}, {bench_env.describe_backends()}.",
-        "",
-        "Reproduce: `make bench` (full) or `make bench-quick`; with `DATABASE_URL` and"
-        " `REDIS_URL` set it runs on PostgreSQL and Redis.",
-        "Every figure is a median over interleaved repeats (baseline, candidate, baseline, ...);",
-        "ratios are candidate / baseline requests per second.",
+        f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {'quick' if quick else 'full'} suite,"
+        f" `{command}`.",
+        f"Machine: {_machine()}.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
     ]
-    lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
-    lines += ["", *extra_sections]
-    RESULTS.write_text("\n".join(lines) + "\n")
+    section += ["| " + " | ".join(row.cells()) + " |" for row in rows]
+    section += ["", *[_demote(line) for line in extra_sections]]
+    key = "postgresql-redis" if bench_env.has_real_services() else "embedded"
+    (bench_env.OUT / f"results-{key}.md").write_text("\n".join(section) + "\n")
+    parts = [
+        "# Benchmark results",
+        "",
+        "Reproduce: `make bench` (full, < 15 min) or `make bench-quick` (< 2 min) on the embedded"
+        " default (SQLite, in-memory channel layer); with `DATABASE_URL` and `REDIS_URL` set the"
+        " same commands run on PostgreSQL and Redis. See bench/README.md for what each workload"
+        " measures.",
+        "Every figure is a median over interleaved repeats (baseline, candidate, baseline, ...);"
+        " HTTP ratios are candidate / baseline requests per second.",
+        "",
+    ]
+    for name in ("embedded", "postgresql-redis"):
+        path = bench_env.OUT / f"results-{name}.md"
+        if path.exists():
+            parts.append(path.read_text())
+    RESULTS.write_text("\n".join(parts))
     print(f"\nWrote {RESULTS.relative_to(ROOT)}")
+
+
+def _demote(line: str) -> str:
+    """Sub-sections of a backend's section."""
+    return "#" + line if line.startswith("## ") else line
 
 
 def main() -> int:
@@ -173,6 +211,9 @@ def main() -> int:
             fanout = None  # type: ignore[assignment]
         if fanout is not None and hasattr(fanout, "run_for_suite"):
             extra += fanout.run_for_suite(project_id=project_id, token=token, quick=args.quick)
+        from bench import subscriptions
+
+        extra += subscriptions.run(project_id=project_id, token=token, quick=args.quick)
     if bench_env.has_real_services() and not args.quick:
         from bench.scaleout import run_scaleout
 

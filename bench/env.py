@@ -54,6 +54,9 @@ def configure() -> None:
         THROTTLE_WRITE="100000000/min",
         LOG_LEVEL="WARNING",
         CACHE_KEY_PREFIX="taskhub-bench",
+        # whitenoise warns once per process that collectstatic has not run; static files are
+        # not part of any workload.
+        PYTHONWARNINGS="ignore::UserWarning:django.core.handlers.base",
     )
     if os.environ.get("DATABASE_URL"):
         os.environ["DATABASE_URL"] = _bench_database_url(os.environ["DATABASE_URL"])

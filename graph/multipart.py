@@ -9,7 +9,6 @@ mutation reports TOO_LARGE like any other refusal. `request.body` is never read.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import orjson
@@ -19,6 +18,7 @@ from django.http import HttpRequest, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 
 from tasks.uploads import install_upload_limits
+from tasks.uploads.fingerprint import file_fingerprint
 from tasks.uploads.limits import upload_too_large
 
 MULTIPART = "multipart/form-data"
@@ -159,8 +159,4 @@ def upload_fingerprint(value: object) -> str:
         return "upload:oversized"
     if not isinstance(value, UploadedFile):
         raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-    digest = hashlib.sha256()
-    for chunk in value.chunks():
-        digest.update(chunk)
-    value.seek(0)
-    return f"upload:{value.size}:{digest.hexdigest()}"
+    return file_fingerprint(value)

@@ -29,6 +29,7 @@ from .types import (
     User,
     resolve_task_list,
 )
+from .webhook_types import Webhook, WebhookDelivery
 
 NODE_TYPES: dict[str, Any] = {
     "Project": Project,
@@ -36,6 +37,8 @@ NODE_TYPES: dict[str, Any] = {
     "Comment": Comment,
     "Attachment": Attachment,
     "User": User,
+    "Webhook": Webhook,
+    "WebhookDelivery": WebhookDelivery,
 }
 
 

@@ -24,6 +24,7 @@ from .ids import decode_id
 from .inputs import task_list_args, task_query
 from .pagination import CountableConnection, connection_args, paginate
 from .scalars import JSON
+from .webhook_types import Webhook, project_webhooks
 
 
 def _related(obj: Any, name: str, load: Callable[[int], Any]) -> Any:
@@ -268,10 +269,18 @@ class Project(graphene.ObjectType):
     tasks = graphene.Field(
         graphene.NonNull(TaskConnection), **task_list_args(), **connection_args()
     )
+    webhooks = graphene.Field(
+        graphene.NonNull(graphene.List(graphene.NonNull(Webhook))),
+        description="Outgoing webhooks, for admins and the owner; empty for everyone else.",
+    )
 
     @classmethod
     def is_type_of(cls, root: Any, info: Any) -> bool:
         return isinstance(root, models.Project)
+
+    @staticmethod
+    def resolve_webhooks(root: models.Project, info: Any) -> list[models.Webhook]:
+        return project_webhooks(info, root.pk)
 
     @staticmethod
     def resolve_members(root: models.Project, info: Any) -> list[models.Membership]:

@@ -19,8 +19,6 @@ from graphql import (
     OperationType,
     execute,
     get_operation_ast,
-    parse,
-    validate,
 )
 
 from project.auth import (
@@ -44,6 +42,7 @@ from .errors import (
     UNAUTHENTICATED,
     format_error,
 )
+from .execution import FastExecutionContext, parse_cached, validate_cached
 from .http import (
     GRAPHQL_RESPONSE,
     RequestError,
@@ -53,8 +52,9 @@ from .http import (
     respond,
     wants_html,
 )
+from .mutations.webhook import redact_shown_secrets
 from .schema import schema
-from .validation import introspection_allowed, rules
+from .validation import introspection_allowed
 
 MAX_TOKENS = 15_000
 _SUGGESTION = re.compile(r" ?Did you mean .*\?$")
@@ -132,7 +132,7 @@ def _run(request: HttpRequest, rid: str, media: str) -> HttpResponse:
         raise RequestError("Send a `query`.")
 
     try:
-        document = parse(query, max_tokens=MAX_TOKENS)
+        document = parse_cached(query, max_tokens=MAX_TOKENS)
     except GraphQLError as error:
         return _document_errors([error], media, GRAPHQL_PARSE_FAILED, rid)
     operation = get_operation_ast(document, params.operation_name)
@@ -159,12 +159,8 @@ def _run(request: HttpRequest, rid: str, media: str) -> HttpResponse:
         )
     _authorize(outcome, operation, is_mutation)
 
-    errors = validate(
-        schema.graphql_schema,
-        document,
-        rules(params.variables),
-        max_errors=50,
-        hide_suggestions=not introspection_allowed(),
+    errors = validate_cached(
+        schema.graphql_schema, query, document, params.variables, max_errors=50
     )
     if errors:
         return _document_errors(errors, media, GRAPHQL_VALIDATION_FAILED, rid)
@@ -230,6 +226,7 @@ def _execute(
         context_value=request,
         variable_values=params.variables,
         operation_name=params.operation_name,
+        execution_context_class=FastExecutionContext,
     )
     assert isinstance(result, ExecutionResult)  # resolvers are synchronous over HTTP
     return respond(_body(result, rid), status=_status(result, media), media=media)
@@ -300,6 +297,9 @@ def _idempotent(
     idempotency.complete(
         **claim,
         request_fingerprint=request_fingerprint,
-        response={"status": response.status_code, "body": orjson.loads(response.content)},
+        response={
+            "status": response.status_code,
+            "body": redact_shown_secrets(request, orjson.loads(response.content)),
+        },
     )
     return response

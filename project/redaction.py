@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 MASK = "[REDACTED]"
@@ -37,5 +39,10 @@ def redact(text: str) -> str:
 
 
 class RedactingJsonFormatter(JsonFormatter):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # uvicorn's `color_message` repeats the message with terminal colour codes.
+        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, "color_message"])
+        super().__init__(*args, **kwargs)
+
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))

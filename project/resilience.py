@@ -89,14 +89,12 @@ def breaker_for(location: str) -> Breaker:
 
 
 def _guarded(name: str, fallback: Callable[[tuple[Any, ...], dict[str, Any]], Any]) -> Any:
-    parent = getattr(RedisCache, name)
-
     def method(self: ResilientRedisCache, *args: Any, **kwargs: Any) -> Any:
         breaker = self.breaker
         if not breaker.allows():
             return fallback(args, kwargs)
         try:
-            result = parent(self, *args, **kwargs)
+            result = getattr(RedisCache, name)(self, *args, **kwargs)
         except REDIS_ERRORS as error:
             breaker.failed(error)
             return fallback(args, kwargs)

@@ -16,6 +16,7 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     OperationType,
+    create_source_event_stream,
     get_operation_ast,
     parse,
     validate,
@@ -26,6 +27,7 @@ from project.auth import READ_SCOPE, bearer_from_header
 from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
 from .groups import LayerUnavailable
+from .shared_results import next_payload, shared_key
 from .subscriptions import SubscriptionContext
 from .watch import Watch, get_watchdog
 
@@ -223,21 +225,33 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             )
             return
         assert self.credentials is not None
-        result = await schema.subscribe(
-            query,
-            context_value=SubscriptionContext(self.credentials),
+        context = SubscriptionContext(self.credentials)
+        stream = await create_source_event_stream(
+            schema.graphql_schema,
+            document,
+            context_value=context,
             variable_values=variables,
             operation_name=operation_name,
         )
-        if isinstance(result, ExecutionResult):
-            self._send_error(operation_id, _formatted(result.errors or []))
+        if isinstance(stream, ExecutionResult):
+            self._send_error(operation_id, _formatted(stream.errors or []))
             return
+        shared = shared_key(operation, query, variables)
+        prefix = f'{{"id":{_dumps(operation_id)},"type":"next","payload":'
         try:
-            async for item in result:
-                response: dict[str, Any] = {"data": item.data}
-                if item.errors:
-                    response["errors"] = _formatted(item.errors)
-                self.send_text(_dumps({"id": operation_id, "type": "next", "payload": response}))
+            async for event in stream:
+                payload = await next_payload(
+                    schema.graphql_schema,
+                    document,
+                    event,
+                    context,
+                    variables,
+                    operation_name,
+                    shared,
+                )
+                self.send_text(f"{prefix}{payload}}}")
         finally:
-            await result.aclose()
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
         self.send_text(_dumps({"id": operation_id, "type": "complete"}))

@@ -7,6 +7,7 @@ from .comment import AddComment, DeleteComment, UpdateComment
 from .member import AddProjectMember, RemoveProjectMember
 from .project import CreateProject, DeleteProject, UpdateProject
 from .task import CreateTask, DeleteTask, UpdateTask
+from .webhook import CreateWebhook, DeleteWebhook, RedeliverWebhookDelivery, UpdateWebhook
 
 
 class Mutation(graphene.ObjectType):
@@ -23,3 +24,7 @@ class Mutation(graphene.ObjectType):
     delete_comment = DeleteComment.Field()
     upload_attachment = UploadAttachment.Field()
     delete_attachment = DeleteAttachment.Field()
+    create_webhook = CreateWebhook.Field()
+    update_webhook = UpdateWebhook.Field()
+    delete_webhook = DeleteWebhook.Field()
+    redeliver_webhook_delivery = RedeliverWebhookDelivery.Field()

@@ -34,6 +34,7 @@ TITLES = {
     406: "Not acceptable",
     409: "Conflict",
     412: "Precondition failed",
+    413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
     429: "Too many requests",
@@ -121,6 +122,9 @@ def _domain_problem(exc: domain.DomainError, request: Any) -> tuple[int, dict[st
         if request is not None and request.headers.get("If-Match"):
             return 412, problem(412, "precondition_failed", message)
         return 409, problem(409, "conflict", message)
+    too_large = [e.message for e in exc.errors if e.field == "file" and e.code == "too_large"]
+    if too_large:  # an upload over ATTACHMENT_MAX_BYTES, as the ASGI body limit answers it too
+        return 413, problem(413, "too_large", too_large[0], {"file": too_large})
     triples = [(FIELD_NAMES.get(e.field, e.field or ""), e.code, e.message) for e in exc.errors]
     return 400, _validation_problem(triples)
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from tasks import idempotency
 
+from . import uploads
 from .exceptions import ProblemError
 
 HEADER = "Idempotency-Key"
@@ -51,9 +52,13 @@ def begin(request: Request) -> Claim | None:
             400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 printable characters."
         )
     user_key = f"user:{request.user.pk}" if request.user.is_authenticated else "anonymous"
-    fingerprint = idempotency.fingerprint(
-        request.method, request.get_full_path(), request._request.body
+    # A multipart body is fingerprinted from its parsed parts, never read whole (uploads.py).
+    body = (
+        uploads.multipart_fingerprint(request)
+        if uploads.is_multipart(request)
+        else request._request.body
     )
+    fingerprint = idempotency.fingerprint(request.method, request.get_full_path(), body)
     outcome = idempotency.begin(
         scope=SCOPE, user_key=user_key, key=key, request_fingerprint=fingerprint
     )
@@ -78,6 +83,10 @@ def complete(claim: Claim, response: Response) -> None:
         abandon(claim)
         return
     data = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+    # What a view marks as never to be kept outside the database (a webhook's signing secret).
+    for name in getattr(response, "idempotency_redact", ()):
+        if isinstance(data, dict) and name in data:
+            data[name] = None
     headers = {
         name: response[name] for name in REPLAYED_RESPONSE_HEADERS if response.has_header(name)
     }

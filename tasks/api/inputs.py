@@ -104,6 +104,18 @@ class CommentInput(InputSerializer):
     body = _text_field(min_length=1, max_length=5000)
 
 
+@extend_schema_field({"type": "string", "format": "binary"})
+class UploadField(serializers.FileField):
+    """A file part (annotated on the class: field instances are copied without annotations)."""
+
+
+class AttachmentUploadInput(InputSerializer):
+    """A multipart body. Documents the request only: the view hands `file` straight to the
+    service, which owns every check (size, sniffed type, name, quota)."""
+
+    file = UploadField(help_text="The file. Its type is judged by its bytes.")
+
+
 TASK_DEFAULTS: dict[str, Any] = {
     "description": "",
     "status": Task.Status.TODO,

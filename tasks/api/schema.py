@@ -10,6 +10,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
 
 from .exceptions import PROBLEM_CONTENT_TYPE
 from .inputs import InputSerializer
@@ -77,6 +78,8 @@ class ApiAutoSchema(AutoSchema):
             codes += [409, 415]
         if self.method == "POST":
             codes += [404, 422]  # 404: the parent (project, task) is not visible
+            if any(issubclass(p, MultiPartParser) for p in self._view_attr("parser_classes", [])):
+                codes.append(413)  # an upload over ATTACHMENT_MAX_BYTES
         if self._view_attr("conditional", False) and self.method in {"PUT", "PATCH", "DELETE"}:
             codes += [409, 412]
         if self._view_attr("is_list", False) and self.method == "GET":

@@ -16,6 +16,13 @@ from .views.projects import (
     ProjectListView,
 )
 from .views.tasks import TaskDetailView, TaskListView
+from .views.webhooks import (
+    DeliveryDetailView,
+    DeliveryRedeliverView,
+    ProjectWebhookListView,
+    WebhookDeliveryListView,
+    WebhookDetailView,
+)
 
 versioned = [
     path("me/", MeView.as_view(), name="api-me"),
@@ -40,6 +47,21 @@ versioned = [
         "attachments/<int:pk>/download/",
         AttachmentDownloadView.as_view(),
         name="api-attachment-download",
+    ),
+    path(
+        "projects/<int:pk>/webhooks/", ProjectWebhookListView.as_view(), name="api-project-webhooks"
+    ),
+    path("webhooks/<int:pk>/", WebhookDetailView.as_view(), name="api-webhook-detail"),
+    path(
+        "webhooks/<int:pk>/deliveries/",
+        WebhookDeliveryListView.as_view(),
+        name="api-webhook-deliveries",
+    ),
+    path("deliveries/<int:pk>/", DeliveryDetailView.as_view(), name="api-delivery-detail"),
+    path(
+        "deliveries/<int:pk>/redeliver/",
+        DeliveryRedeliverView.as_view(),
+        name="api-delivery-redeliver",
     ),
 ]
 

@@ -55,8 +55,8 @@ def test_405_problem_with_allow(api, project, owner):
     response = api(owner).post(f"tasks/{task.pk}/", {})
     assert_problem(response, 405, "method_not_allowed")
     assert "PATCH" in response["Allow"]
-    # Attachment upload is a later issue: until then its POST is 405 too.
-    assert_problem(api(owner).post(f"tasks/{task.pk}/attachments/", {}), 405)
+    # Uploads are POSTs (multipart); replacing an attachment list is not a thing.
+    assert_problem(api(owner).put(f"tasks/{task.pk}/attachments/", {}), 405)
 
 
 def test_406_problem_for_an_unservable_accept(api, owner):

@@ -4,6 +4,7 @@ authorization code + PKCE flow (the app's Sign in button, the login form, the co
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -52,9 +53,6 @@ def open_person(browser: Any, base_url: str, user: Any, *, phone: bool = False) 
             person.foreign_requests.append(request.url)
 
     context.on("request", note_foreign)
-    import os
-    if os.environ.get("WEBDEBUG"):
-        context.on("request", lambda r: print("REQ", r.method, r.url, r.headers.get("origin"), r.headers.get("referer"), r.frame.url if r.is_navigation_request() else ""))
     page = context.new_page()
     page.set_default_timeout(LIVE)
     page.on("pageerror", lambda error: person.errors.append(str(error)))
@@ -107,3 +105,11 @@ def db(function: Callable[[], T]) -> T:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(run).result()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = LIVE / 1000) -> None:
+    """Polls until `condition()` holds; a generous deadline, not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.2)

@@ -1,11 +1,12 @@
 // One Apollo client: queries and mutations over HTTP (POST /graphql with the bearer token),
 // subscriptions over graphql-transport-ws (graphql-ws) with the token in connection_init.
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
+import { ServerError } from "@apollo/client/errors";
 import { SetContextLink } from "@apollo/client/link/context";
 import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
 import { getMainDefinition } from "@apollo/client/utilities";
 import { createClient } from "graphql-ws";
-import { from, mergeMap, of } from "rxjs";
+import { catchError, from, mergeMap, of, throwError } from "rxjs";
 
 import { getAccessToken, refresh } from "./auth";
 import { GRAPHQL_HTTP_URL, GRAPHQL_WS_URL } from "./config";
@@ -37,7 +38,12 @@ export const wsClient = createClient({
   retryAttempts: 0,
   on: {
     connected: () => setConnectionState("live"),
-    closed: () => setConnectionState("offline"),
+    closed: (event) => {
+      setConnectionState("offline");
+      // 4401/4403: the token was refused or has expired; the next attempt gets a fresh one.
+      const code = (event as CloseEvent | undefined)?.code;
+      if (code === 4401 || code === 4403) void refresh().catch(() => undefined);
+    },
     connecting: () => setConnectionState("connecting"),
   },
 });
@@ -54,15 +60,24 @@ function isUnauthenticated(result: ApolloLink.Result): boolean {
 }
 
 // An access token can expire (or be revoked) between refreshes: refresh once and retry.
-const retryWithFreshToken = new ApolloLink((operation, forward) =>
-  forward(operation).pipe(
-    mergeMap((result) => {
-      if (!isUnauthenticated(result) || operation.getContext().retriedAuth) return of(result);
-      operation.setContext({ retriedAuth: true });
-      return from(refresh()).pipe(mergeMap(() => forward(operation)));
+// The server may say so as a GraphQL error (HTTP 200) or as HTTP 401.
+const retryWithFreshToken = new ApolloLink((operation, forward) => {
+  const retry = () => {
+    operation.setContext({ retriedAuth: true });
+    return from(refresh()).pipe(mergeMap(() => forward(operation)));
+  };
+  return forward(operation).pipe(
+    mergeMap((result) =>
+      isUnauthenticated(result) && !operation.getContext().retriedAuth ? retry() : of(result),
+    ),
+    catchError((error: unknown) => {
+      if (ServerError.is(error) && error.statusCode === 401 && !operation.getContext().retriedAuth) {
+        return retry();
+      }
+      return throwError(() => error);
     }),
-  ),
-);
+  );
+});
 
 const httpLink = ApolloLink.from([
   retryWithFreshToken,

@@ -176,23 +176,27 @@ function forget(): void {
   notify();
 }
 
-/** Revokes both tokens at the server (RFC 7009), then forgets them. */
+/** Revokes both tokens at the server (RFC 7009), then forgets them (even if that failed). */
 export async function logout(): Promise<void> {
   const tokens: [string | null, string][] = [
     [sessionStorage.getItem(REFRESH_KEY), "refresh_token"],
     [accessToken, "access_token"],
   ];
-  forget();
-  const { revocation_endpoint } = await metadata();
-  await Promise.all(
-    tokens
-      .filter(([token]) => token)
-      .map(([token, hint]) =>
-        fetch(revocation_endpoint, {
-          method: "POST",
-          headers: { "Content-Type": "application/x-www-form-urlencoded" },
-          body: new URLSearchParams({ token: token as string, token_type_hint: hint, client_id: OAUTH_CLIENT_ID }),
-        }).catch(() => undefined),
-      ),
-  );
+  window.clearTimeout(refreshTimer);
+  try {
+    const { revocation_endpoint } = await metadata();
+    // One after the other: revoking the refresh token also revokes its access token.
+    for (const [token, hint] of tokens) {
+      if (!token) continue;
+      await fetch(revocation_endpoint, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token, token_type_hint: hint, client_id: OAUTH_CLIENT_ID }),
+      });
+    }
+  } catch {
+    // Offline: the tokens expire on their own; forgetting them here is all that is left to do.
+  } finally {
+    forget();
+  }
 }

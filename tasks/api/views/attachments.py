@@ -1,31 +1,48 @@
-"""Attachments: list, get, delete and download. The multipart upload (POST on
-`tasks/{id}/attachments/`) arrives with the upload issue; until then that POST answers 405."""
+"""Attachments: list, multipart upload, get, delete and download. The bytes are judged by
+`services.attachment_add` and leave the server only through `uploads.download_response`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import FileResponse
-from rest_framework import exceptions
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from tasks import selectors, services
+from tasks.api import inputs
 from tasks.api.serializers import AttachmentSerializer
+from tasks.api.uploads import parsed_form
+from tasks.uploads import check_upload_size, download_response
 
 from .base import ApiView
 
 
 class TaskAttachmentListView(ApiView):
-    # UPLOAD HOOK: add `post` here (MultiPartParser, file in field `file`) for the upload issue.
     output_serializer = AttachmentSerializer
+    input_serializers = {"post": inputs.AttachmentUploadInput}
+    parser_classes = [MultiPartParser]
     is_list = True
     page_numbers = True
 
     def get(self, request: Request, pk: int, **kwargs: Any) -> Response:
         attachments = selectors.task_attachments(request.user, pk).order_by("uploaded_at", "id")
         return self.render_page(attachments)
+
+    def post(self, request: Request, pk: int, **kwargs: Any) -> Response:
+        """Uploads a file (multipart, field `file`). 413 when it is over the size limit."""
+        file = parsed_form(request).get("file")
+        check_upload_size(request)
+        attachment = services.attachment_add(actor=self.actor, task_id=pk, file=file, name=None)
+        location = reverse(
+            "api-attachment-detail",
+            kwargs={"version": request.version, "pk": attachment.pk},
+            request=request,
+        )
+        return self.render(attachment, 201, Location=location)
 
 
 class AttachmentDetailView(ApiView):
@@ -52,18 +69,4 @@ class AttachmentDownloadView(ApiView):
     binary_response = True
 
     def get(self, request: Request, pk: int, **kwargs: Any) -> FileResponse:
-        attachment = selectors.attachment_get(request.user, pk)
-        try:
-            handle = attachment.file.open("rb")
-        except (FileNotFoundError, ValueError):
-            raise exceptions.NotFound("The attachment's file is missing.") from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=attachment.name,
-            content_type=attachment.content_type or "application/octet-stream",
-        )
-        # Never let a browser render an uploaded file as a page of this origin.
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-        return response
+        return download_response(selectors.attachment_get(request.user, pk))

@@ -82,7 +82,9 @@ function Shell({ path }: { path: string }) {
   useEffect(() => watchConnection(setConnection), []);
   const board = /^\/projects\/([^/]+)(?:\/tasks\/([^/]+))?\/?$/.exec(path);
 
+  const [signingOut, setSigningOut] = useState(false);
   const signOut = async () => {
+    setSigningOut(true);
     await logout();
     await apolloClient.clearStore();
     navigate("/", { replace: true });
@@ -99,8 +101,8 @@ function Shell({ path }: { path: string }) {
         </span>
         <span className="spacer" />
         {data && <span className="who">{data.viewer.displayName}</span>}
-        <button type="button" onClick={() => void signOut()}>
-          Sign out
+        <button type="button" onClick={() => void signOut()} disabled={signingOut}>
+          {signingOut ? "Signing out…" : "Sign out"}
         </button>
       </header>
       <main>

@@ -66,14 +66,12 @@ export function Board({ projectId, openTaskId }: { projectId: string; openTaskId
 
   // Several events can arrive together (a replay): one refetch for the lot.
   const refetchTimer = useRef<number | undefined>(undefined);
-  const [taskEvent, setTaskEvent] = useState<ProjectEvent | null>(null);
   const onEvent = useCallback(
     (event: ProjectEvent) => {
       if (event.type.startsWith("task.")) {
         window.clearTimeout(refetchTimer.current);
         refetchTimer.current = window.setTimeout(() => void refetch(), 100);
       }
-      setTaskEvent(event);
     },
     [refetch],
   );
@@ -188,7 +186,6 @@ export function Board({ projectId, openTaskId }: { projectId: string; openTaskId
           members={members}
           permissions={permissions}
           events={events}
-          lastEvent={taskEvent}
           onClose={closePanel}
         />
       )}
@@ -298,7 +295,11 @@ function TaskCard({ task, projectId, canEdit }: { task: Task; projectId: string;
         <span className={`badge priority-${task.priority.toLowerCase()}`}>{priorityLabel(task.priority)}</span>
         <span>{task.assignee ? task.assignee.displayName : "Unassigned"}</span>
         {task.dueDate && <span>Due {task.dueDate}</span>}
-        {task.commentCount > 0 && <span aria-label={`${task.commentCount} comments`}>💬 {task.commentCount}</span>}
+        {task.commentCount > 0 && (
+          <span>
+            {task.commentCount} comment{task.commentCount === 1 ? "" : "s"}
+          </span>
+        )}
       </div>
       {canEdit && (
         <label className="move">

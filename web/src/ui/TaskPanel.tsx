@@ -21,7 +21,6 @@ interface Props {
   members: { user: User }[];
   permissions: Permissions;
   events: ProjectEvent[];
-  lastEvent: ProjectEvent | null;
   onClose: () => void;
 }
 
@@ -32,17 +31,21 @@ function eventTaskId(event: ProjectEvent): string | null {
   return event.type.startsWith("task.") && typeof data.id === "string" ? data.id : null;
 }
 
-export function TaskPanel({ taskId, members, permissions, events, lastEvent, onClose }: Props) {
+export function TaskPanel({ taskId, members, permissions, events, onClose }: Props) {
   const { data, loading, error, refetch } = useQuery<{ task: TaskDetail | null }>(TASK_DETAIL, { variables: { id: taskId } });
   const { data: viewer } = useQuery<{ viewer: User }>(VIEWER);
   const panel = useRef<HTMLElement>(null);
 
-  // Comments and attachments are not in the board's cache: refetch when this task's events arrive.
+  // Comments and attachments are not in the board's cache: refetch whenever an event about this
+  // task arrives (the feed holds every event, so none is lost when several come at once).
+  const latestEventId = events.find((event) => eventTaskId(event) === taskId)?.id;
+  const seenEventId = useRef(latestEventId);
   useEffect(() => {
-    if (lastEvent && eventTaskId(lastEvent) === taskId && !lastEvent.type.startsWith("task.updated")) {
+    if (latestEventId !== seenEventId.current) {
+      seenEventId.current = latestEventId;
       void refetch();
     }
-  }, [lastEvent, taskId, refetch]);
+  }, [latestEventId, refetch]);
 
   useEffect(() => {
     panel.current?.focus();

@@ -1,0 +1,178 @@
+"""The hot path of `/graphql` over HTTP, measured with `make bench` (bench/README.md).
+
+- `FastExecutionContext` skips `is_type_of` when completing a concrete object type. Every field's
+  resolver here returns the model (or dict) of its declared type, so asking `isinstance` for each
+  of the thousands of objects in a page only costs time; interfaces (`node`) still pick their
+  type through `is_type_of`. Over HTTP resolvers are synchronous, so nothing is awaitable.
+- `parse_cached` / `validate_cached` remember the document and the outcome of the spec rules for a
+  query text (clients send the same few queries over and over). The variable-dependent limits
+  (depth, cost, aliases) still run on every request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import lru_cache, partial
+from typing import Any
+
+from graphene.relay.node import GlobalID
+from graphene.types.resolver import dict_or_attr_resolver
+from graphql import (
+    DocumentNode,
+    ExecutionContext,
+    FieldNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    Undefined,
+    get_named_type,
+    is_leaf_type,
+    parse,
+    validate,
+)
+from graphql.execution.execute import get_field_def
+from graphql.pyutils import Path
+from graphql.pyutils import is_awaitable as default_is_awaitable
+
+from .validation import introspection_allowed, limits_rule, rules
+
+# Longer texts are parsed every time: the cache must not become a way to pin memory.
+CACHEABLE_QUERY_CHARS = 20_000
+CACHE_SIZE = 256
+
+
+# How a leaf field without arguments reads its value when graphene's default resolver (or a
+# Relay `id` over it) would: (attribute name, default, Relay node type or None, its type name,
+# the leaf type's `serialize`).
+_Plan = tuple[str, Any, Any, str | None, Callable[[Any], Any]]
+_plans: dict[int, _Plan | None] = {}
+_PLAIN_TYPES = frozenset({dict, list, str, int, bool, float, type(None)})
+
+
+def _attribute_of(resolve: Any) -> tuple[str, Any] | None:
+    if (
+        isinstance(resolve, partial)
+        and resolve.func is dict_or_attr_resolver
+        and len(resolve.args) == 2
+        and not resolve.keywords
+    ):
+        return resolve.args[0], resolve.args[1]
+    return None
+
+
+def _plan(field: GraphQLField) -> _Plan | None:
+    key = id(field)
+    try:
+        return _plans[key]
+    except KeyError:
+        pass
+    plan: _Plan | None = None
+    resolve = field.resolve
+    leaf = get_named_type(field.type)
+    if not field.args and is_leaf_type(leaf):
+        serialize = leaf.serialize  # type: ignore[union-attr]
+        attribute = _attribute_of(resolve)
+        if attribute is not None:
+            plan = (attribute[0], attribute[1], None, None, serialize)
+        elif (
+            isinstance(resolve, partial)
+            and resolve.func is GlobalID.id_resolver
+            and len(resolve.args) == 2
+            and set(resolve.keywords) == {"parent_type_name"}
+        ):
+            attribute = _attribute_of(resolve.args[0])
+            if attribute is not None:
+                type_name = resolve.keywords["parent_type_name"]
+                plan = (*attribute, resolve.args[1], type_name, serialize)
+    _plans[key] = plan
+    return plan
+
+
+def _is_awaitable(value: Any) -> bool:
+    return type(value) not in _PLAIN_TYPES and default_is_awaitable(value)
+
+
+class FastExecutionContext(ExecutionContext):
+    is_awaitable = staticmethod(_is_awaitable)
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_nodes: list[FieldNode],
+        path: Path,
+    ) -> Any:
+        """Leaf fields that graphene would read with its default resolver are read here
+        directly; anything unusual (null, an error, arguments) takes the general path, which
+        reports it exactly as before."""
+        field_def = get_field_def(self.schema, parent_type, field_nodes[0])
+        plan = _plan(field_def) if field_def and not self.middleware_manager else None
+        if plan is None or field_nodes[0].arguments:
+            return super().execute_field(parent_type, source, field_nodes, path)
+        attname, default, node, type_name, serialize = plan
+        try:
+            if isinstance(source, dict):
+                value = source.get(attname, default)
+            else:
+                value = getattr(source, attname, default)
+            if node is not None:
+                value = node.to_global_id(type_name or parent_type.name, value)
+            if value is not None and not isinstance(value, Exception):
+                serialized = serialize(value)
+                if serialized is not None and serialized is not Undefined:
+                    return serialized
+        except Exception:  # noqa: BLE001 - the general path raises and reports it properly
+            return super().execute_field(parent_type, source, field_nodes, path)
+        return super().execute_field(parent_type, source, field_nodes, path)
+
+    def complete_object_value(
+        self,
+        return_type: GraphQLObjectType,
+        field_nodes: list[FieldNode],
+        info: GraphQLResolveInfo,
+        path: Path,
+        result: Any,
+    ) -> Any:
+        sub_field_nodes = self.collect_subfields(return_type, field_nodes)
+        return self.execute_fields(return_type, result, path, sub_field_nodes)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _parse(query: str, max_tokens: int) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)
+
+
+def parse_cached(query: str, *, max_tokens: int) -> DocumentNode:
+    """`graphql.parse`, remembered for short query texts (documents are never mutated)."""
+    if len(query) > CACHEABLE_QUERY_CHARS:
+        return parse(query, max_tokens=max_tokens)
+    return _parse(query, max_tokens)
+
+
+_spec_outcomes: dict[tuple[str, bool], bool] = {}
+
+
+def validate_cached(
+    schema: Any,
+    query: str,
+    document: DocumentNode,
+    variables: Mapping[str, Any] | None,
+    *,
+    max_errors: int,
+) -> list[GraphQLError]:
+    """The same errors as `validate(schema, document, rules(variables), ...)`: a document the spec
+    rules accepted before only needs its limits checked; any other runs the full validation."""
+    hide = not introspection_allowed()
+    key = (query, hide)
+    if _spec_outcomes.get(key):
+        limits = [limits_rule(variables)]
+        return validate(schema, document, limits, max_errors=max_errors, hide_suggestions=hide)
+    errors = validate(
+        schema, document, rules(variables), max_errors=max_errors, hide_suggestions=hide
+    )
+    if not errors and len(query) <= CACHEABLE_QUERY_CHARS:
+        if len(_spec_outcomes) >= CACHE_SIZE:
+            _spec_outcomes.pop(next(iter(_spec_outcomes)))
+        _spec_outcomes[key] = True
+    return errors
