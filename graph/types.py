@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 import graphene
-from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q
 from graphene import relay
 
@@ -19,6 +19,7 @@ from tasks import models, selectors
 from tasks.errors import NotFound
 
 from .context import loaders, viewer
+from .dataloaders import USER_FIELDS, _instance
 from .enums import Role, TaskPriority, TaskStatus
 from .ids import decode_id
 from .inputs import task_list_args, task_query
@@ -38,13 +39,19 @@ def _related(obj: Any, name: str, load: Callable[[int], Any]) -> Any:
     return load(key)
 
 
-def _sync_or_async(function: Callable[[], Any]) -> Any:
-    """Subscriptions resolve inside the event loop, where the ORM must run in a thread."""
+def _in_event_loop() -> bool:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return function()
-    return sync_to_async(function)()
+        return False
+    return True
+
+
+def _payload_user(actor: dict[str, Any]) -> Any:
+    """A `User` from an event payload's actor (`tasks.events.user_data`), with no query: its
+    `displayName` stands in for the full name, which `resolve_display_name` gives back as is."""
+    values = (actor["pk"], actor["username"], actor["displayName"], "")
+    return _instance(get_user_model(), USER_FIELDS, values, DEFAULT_DB_ALIAS)
 
 
 class User(graphene.ObjectType):
@@ -330,21 +337,26 @@ class Event(graphene.ObjectType):
     @staticmethod
     def resolve_project(root: dict[str, Any], info: Any) -> Any:
         project_id = decode_id(root["projectId"], "Project")
-        return _sync_or_async(lambda: loaders(info).projects.load(project_id))
+        return loaders(info).projects.load(project_id)
 
     @staticmethod
     def resolve_task(root: dict[str, Any], info: Any) -> Any:
         if not root.get("taskId"):
             return None
         task_id = decode_id(root["taskId"], "Task")
-        return _sync_or_async(lambda: loaders(info).tasks.load(task_id))
+        return loaders(info).tasks.load(task_id)
 
     @staticmethod
     def resolve_actor(root: dict[str, Any], info: Any) -> Any:
         actor = root.get("actor")
         if not actor:
             return None
-        return _sync_or_async(lambda: loaders(info).users.load(actor["pk"]))
+        if _in_event_loop():
+            # Subscriptions selecting only what the payload carries run in the event loop,
+            # where the ORM is off limits (realtime/event_execution.py); the payload's actor is
+            # the same row, read when the payload was built.
+            return _payload_user(actor)
+        return loaders(info).users.load(actor["pk"])
 
     @staticmethod
     def resolve_data(root: dict[str, Any], info: Any) -> Any:

@@ -1,7 +1,9 @@
 """The `graphql-transport-ws` protocol (github.com/enisdenjo/graphql-ws, PROTOCOL.md) at
-`/graphql`. graphene's `Schema.subscribe` executes each subscription; this module only speaks the
-protocol: `connection_init` -> `connection_ack`, `subscribe` -> `next`* -> `complete` (or `error`),
-`complete` from the client, `ping`/`pong`, and the protocol's close codes.
+`/graphql`. graphql-core's `create_source_event_stream` runs each subscription's event source;
+this module only speaks the protocol: `connection_init` -> `connection_ack`, `subscribe` ->
+`next`* -> `complete` (or `error`), `complete` from the client, `ping`/`pong`, and the protocol's
+close codes. Each event's selection runs in the loop or in a worker thread, as
+`realtime/event_execution.py` decides once per subscription.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from project.auth import READ_SCOPE, bearer_from_header
 
 from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
+from .event_execution import reads_payload_only
 from .groups import LayerUnavailable
 from .shared_results import next_payload, shared_key
 from .subscriptions import SubscriptionContext
@@ -237,6 +240,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             self._send_error(operation_id, _formatted(stream.errors or []))
             return
         shared = shared_key(operation, query, variables)
+        in_loop = reads_payload_only(document, operation)
         prefix = f'{{"id":{_dumps(operation_id)},"type":"next","payload":'
         try:
             async for event in stream:
@@ -248,6 +252,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
                     variables,
                     operation_name,
                     shared,
+                    in_loop=in_loop,
                 )
                 self.send_text(f"{prefix}{payload}}}")
         finally:

@@ -12,11 +12,12 @@ subscriber.
 from __future__ import annotations
 
 from collections import OrderedDict
-from inspect import isawaitable
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, FieldNode, GraphQLSchema, OperationDefinitionNode, execute
+from graphql import DocumentNode, FieldNode, GraphQLSchema, OperationDefinitionNode
+
+from .event_execution import execute_event
 
 # Fields of `Event` that read the event dict only (see graph/types.py `Event`).
 EVENT_ONLY_FIELDS = frozenset({"id", "type", "data", "createdAt", "__typename"})
@@ -54,28 +55,24 @@ async def next_payload(
     variables: dict[str, Any] | None,
     operation_name: str | None,
     shared: tuple[Any, ...] | None,
+    *,
+    in_loop: bool = True,
 ) -> str:
-    """The JSON `payload` of a `next` message for this event."""
+    """The JSON `payload` of a `next` message for this event (`in_loop`: see
+    `realtime.event_execution.execute_event`)."""
     key = (event.get("id"), event.get("type"), *shared) if shared is not None else None
     if key is not None:
         found = _payloads.get(key)
         if found is not None:
             return found
-    result = execute(
-        schema,
-        document,
-        root_value=event,
-        context_value=context,
-        variable_values=variables,
-        operation_name=operation_name,
+    result = await execute_event(
+        schema, document, event, context, variables, operation_name, in_loop=in_loop
     )
-    if isawaitable(result):
-        result = await result
-    response: dict[str, Any] = {"data": result.data}  # type: ignore[union-attr]
-    if result.errors:  # type: ignore[union-attr]
+    response: dict[str, Any] = {"data": result.data}
+    if result.errors:
         from graph.errors import format_error
 
-        response["errors"] = [format_error(error, None) for error in result.errors]  # type: ignore[union-attr]
+        response["errors"] = [format_error(error, None) for error in result.errors]
     payload = orjson.dumps(response).decode()
     if key is not None and not response.get("errors"):
         _payloads[key] = payload
