@@ -60,6 +60,8 @@ def configure() -> None:
     )
     if os.environ.get("DATABASE_URL"):
         os.environ["DATABASE_URL"] = _bench_database_url(os.environ["DATABASE_URL"])
+        # Without a pool, ASGI request threads leave a connection each (see project/settings.py).
+        os.environ.setdefault("DB_POOL_SIZE", "8")
     else:
         os.environ["SQLITE_PATH"] = str(OUT / "bench.sqlite3")
     import django

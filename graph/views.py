@@ -28,6 +28,7 @@ from project.auth import (
     authenticate_http_request,
     bearer_challenge,
 )
+from realtime.auth import origin_allowed
 from tasks import idempotency
 from tasks.api.throttles import throttle_wait
 
@@ -87,6 +88,11 @@ def _graphql(request: HttpRequest, rid: str) -> HttpResponse:
         return _request_error(
             RequestError("Use GET or POST.", status=405, headers={"Allow": "GET, POST"}), media
         )
+    if not origin_allowed(request.META.get("HTTP_ORIGIN")):
+        # API.md's Origin rule, as on the WebSocket: a page of a foreign site is refused
+        # whatever credentials it carries; clients sending no Origin are not browsers.
+        message = "Requests from this Origin are refused: it is not an allowed host or CORS origin."
+        return _request_error(RequestError(message, code=FORBIDDEN, status=403), media)
     try:
         return _run(request, rid, media)
     except RequestError as error:

@@ -14,6 +14,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from project.observability import WebSocketMetrics  # noqa: E402
 from realtime.routing import websocket_application_stack  # noqa: E402
 from tasks.uploads.asgi import RequestBodyLimit  # noqa: E402
 
@@ -21,6 +22,6 @@ application = ProtocolTypeRouter(
     {
         # Over-limit bodies get 413 while they stream, before Django spools them to disk.
         "http": RequestBodyLimit(django_asgi_app),
-        "websocket": websocket_application_stack(),
+        "websocket": WebSocketMetrics(websocket_application_stack()),
     }
 )

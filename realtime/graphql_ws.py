@@ -50,10 +50,12 @@ def _dumps(message: dict[str, Any]) -> str:
     return orjson.dumps(message).decode()
 
 
-def _formatted(errors: list[GraphQLError]) -> list[dict[str, Any]]:
+def _formatted(
+    errors: list[GraphQLError], default_code: str = "INTERNAL_SERVER_ERROR"
+) -> list[dict[str, Any]]:
     from graph.errors import format_error
 
-    return [format_error(error, None) for error in errors]
+    return [format_error(error, None, default_code) for error in errors]
 
 
 class GraphQLTransportWSConsumer(RelayConsumer):
@@ -199,7 +201,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
 
     async def _execute(self, operation_id: str, payload: dict[str, Any]) -> None:
         from graph.schema import schema
-        from graph.validation import rules
+        from graph.validation import introspection_allowed, rules
 
         query: str = payload["query"]
         variables = payload.get("variables") or None
@@ -210,9 +212,14 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             error.extensions = {"code": "GRAPHQL_PARSE_FAILED"}
             self._send_error(operation_id, _formatted([error]))
             return
-        errors = validate(schema.graphql_schema, document, rules(variables))
+        errors = validate(
+            schema.graphql_schema,
+            document,
+            rules(variables),
+            hide_suggestions=not introspection_allowed(),
+        )
         if errors:
-            self._send_error(operation_id, _formatted(errors))
+            self._send_error(operation_id, _formatted(errors, "GRAPHQL_VALIDATION_FAILED"))
             return
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation != OperationType.SUBSCRIPTION:
@@ -237,7 +244,8 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             operation_name=operation_name,
         )
         if isinstance(stream, ExecutionResult):
-            self._send_error(operation_id, _formatted(stream.errors or []))
+            # Variables that do not fit the operation, as over HTTP.
+            self._send_error(operation_id, _formatted(stream.errors or [], "BAD_USER_INPUT"))
             return
         shared = shared_key(operation, query, variables)
         in_loop = reads_payload_only(document, operation)

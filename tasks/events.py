@@ -108,6 +108,7 @@ def attachment_data(attachment: Attachment) -> dict[str, Any]:
         "size": attachment.size,
         "contentType": attachment.content_type,
         "sha256": attachment.sha256,
+        "url": f"/api/v1/attachments/{attachment.pk}/download/",
         "width": attachment.width,
         "height": attachment.height,
         "state": attachment.state.upper(),

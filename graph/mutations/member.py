@@ -10,7 +10,7 @@ from tasks import services
 
 from ..context import viewer
 from ..enums import Role, enum_value
-from ..ids import decode_id
+from ..ids import decode_id, to_global_id
 from ..types import Membership, Project
 from .base import call_service, user_error_list
 
@@ -69,11 +69,12 @@ class RemoveProjectMember(graphene.Mutation):
     @staticmethod
     def mutate(root: None, info: Any, input: dict[str, Any]) -> RemoveProjectMember:
         def run() -> dict[str, Any]:
+            user_id = decode_id(input["user_id"], "User")
             membership = services.member_remove(
                 actor=viewer(info),
                 project_id=decode_id(input["project_id"], "Project"),
-                user_id=decode_id(input["user_id"], "User"),
+                user_id=user_id,
             )
-            return {"membership": membership, "deleted_id": input["user_id"]}
+            return {"membership": membership, "deleted_id": to_global_id("User", user_id)}
 
         return RemoveProjectMember(**call_service(run))

@@ -90,14 +90,21 @@ class TaskCreateInput(TaskFieldsInput):
     project = _id_field()
 
 
+# A task is written with its `project` (API.md), so a PUT/PATCH may echo it; tasks never move.
+SAME_PROJECT_HELP = "The task's own project, if given: a task cannot move to another project."
+
+
 class TaskReplaceInput(TaskFieldsInput):
     """PUT: the whole editable state; what is left out goes back to its default."""
+
+    project = _id_field(required=False, help_text=SAME_PROJECT_HELP)
 
 
 class TaskUpdateInput(TaskFieldsInput):
     """PATCH: any subset of the editable fields."""
 
     title = _text_field(min_length=1, max_length=200, required=False)
+    project = _id_field(required=False, help_text=SAME_PROJECT_HELP)
 
 
 class CommentInput(InputSerializer):

@@ -154,6 +154,7 @@ class MembershipV2Serializer(LinksMixin, MembershipSerializer):
     def build_links(self, request: Any, obj: Any) -> list[dict[str, str]]:
         ids = {"pk": obj.project_id, "user_id": obj.user_id}
         return [
+            link(request, "self", "project-member-detail", **ids),
             link(request, "delete", "project-member-detail", "DELETE", **ids),
             link(request, "project", "project-detail", pk=obj.project_id),
             link(request, "members", "project-members", pk=obj.project_id),

@@ -42,6 +42,16 @@ def _content_length(scope: Scope) -> int | None:
         return None  # Django answers a malformed header itself
 
 
+def _api_version_header(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """Every REST response carries `API-Version` (API.md), this one too."""
+    from tasks.api.versioning import version_of_path
+
+    path = str(scope.get("path", ""))
+    if not path.startswith("/api/"):
+        return []
+    return [(b"api-version", version_of_path(path).encode())]
+
+
 async def _send_too_large(scope: Scope, send: Send, limit: int) -> None:
     # Answered outside Django's middleware, so the request id is added here.
     from project.observability import REQUEST_ID_HEADER, incoming_request_id
@@ -50,8 +60,8 @@ async def _send_too_large(scope: Scope, send: Send, limit: int) -> None:
     request_id = incoming_request_id(incoming.decode("latin-1") if incoming else None)
     body = json.dumps(
         {
-            "type": "about:blank",
-            "title": "Payload Too Large",
+            "type": "urn:taskhub:problem:too_large",
+            "title": "Content too large",
             "status": 413,
             "detail": f"The request body is over {limit} bytes.",
             "code": "too_large",
@@ -67,6 +77,7 @@ async def _send_too_large(scope: Scope, send: Send, limit: int) -> None:
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
                 (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
+                *_api_version_header(scope),
             ],
         }
     )

@@ -7,38 +7,43 @@
   var endpoint = container.dataset.endpoint || "/graphql";
   var wsUrl = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + endpoint;
 
-  function editorHeaders() {
-    try {
-      var stored = localStorage.getItem("graphiql:headers");
-      var parsed = stored ? JSON.parse(stored) : {};
-      return parsed && typeof parsed === "object" ? parsed : {};
-    } catch (error) {
-      return {};
-    }
-  }
-
-  function authorization() {
-    var headers = editorHeaders();
+  function authorizationOf(headers) {
+    if (!headers || typeof headers !== "object") return undefined;
     for (var name in headers) {
       if (name.toLowerCase() === "authorization") return headers[name];
     }
     return undefined;
   }
 
-  var wsClient = graphqlWs.createClient({
-    url: wsUrl,
-    lazy: true,
-    connectionParams: function () {
-      var value = authorization();
-      return value ? { authorization: value } : {};
-    },
-  });
+  // GraphiQL hands every operation the header editor's current headers; subscriptions take the
+  // Authorization header from there (GraphiQL keeps its stored headers in its own tab state,
+  // so reading localStorage would miss them after a reload). A changed header gets a new socket.
+  var current = null;
 
-  var fetcher = GraphiQL.createFetcher({
-    url: endpoint,
-    wsClient: wsClient,
-    headers: { "X-CSRFToken": container.dataset.csrfToken || "" },
-  });
+  function fetcherFor(authorization) {
+    if (current === null || current.authorization !== authorization) {
+      if (current !== null) current.wsClient.dispose();
+      var wsClient = graphqlWs.createClient({
+        url: wsUrl,
+        lazy: true,
+        connectionParams: authorization ? { authorization: authorization } : {},
+      });
+      current = {
+        authorization: authorization,
+        wsClient: wsClient,
+        fetcher: GraphiQL.createFetcher({
+          url: endpoint,
+          wsClient: wsClient,
+          headers: { "X-CSRFToken": container.dataset.csrfToken || "" },
+        }),
+      };
+    }
+    return current.fetcher;
+  }
+
+  function fetcher(params, options) {
+    return fetcherFor(authorizationOf(options && options.headers))(params, options);
+  }
 
   var root = ReactDOM.createRoot(container);
   root.render(

@@ -13,6 +13,7 @@ from tasks import selectors, services
 from tasks.api import inputs
 from tasks.api.pagination import Keyset, KeysetPagination
 from tasks.api.serializers import EventSerializer, MembershipSerializer, ProjectSerializer
+from tasks.errors import NotFound
 from tasks.models import Membership
 
 from .base import ApiView
@@ -86,6 +87,16 @@ class MemberListView(ApiView):
 
 class MemberDetailView(ApiView):
     output_serializer = MembershipSerializer
+
+    def get(self, request: Request, pk: int, user_id: int, **kwargs: Any) -> Response:
+        """One membership (what v2's `self` link of a membership points at)."""
+        members = selectors.project_members(request.user, pk)
+        membership = (
+            members.filter(user_id=user_id).first() if selectors.is_storable_id(user_id) else None
+        )
+        if membership is None:
+            raise NotFound("member")
+        return self.render(membership)
 
     def delete(self, request: Request, pk: int, user_id: int, **kwargs: Any) -> Response:
         services.member_remove(actor=self.actor, project_id=pk, user_id=user_id)

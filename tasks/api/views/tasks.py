@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -90,11 +91,23 @@ class TaskDetailView(ApiView):
         return Response(hit["data"], headers=headers)
 
     def put(self, request: Request, pk: int, **kwargs: Any) -> Response:
-        data = {**inputs.TASK_DEFAULTS, **self.parse()}
+        data = {**inputs.TASK_DEFAULTS, **self._without_project(pk, self.parse())}
         return self._update(request, pk, inputs.task_changes(data))
 
     def patch(self, request: Request, pk: int, **kwargs: Any) -> Response:
-        return self._update(request, pk, inputs.task_changes(self.parse(partial=True)))
+        data = self._without_project(pk, self.parse(partial=True))
+        return self._update(request, pk, inputs.task_changes(data))
+
+    def _without_project(self, pk: int, data: dict[str, Any]) -> dict[str, Any]:
+        """The body minus an echoed `project`, which must be the task's own (not found first)."""
+        if "project" not in data:
+            return data
+        project_id = data.pop("project")
+        if selectors.task_get(self.request.user, pk).project_id != project_id:
+            raise ValidationError(
+                {"project": [ErrorDetail("This field cannot be set.", "unknown_field")]}
+            )
+        return data
 
     def delete(self, request: Request, pk: int, **kwargs: Any) -> Response:
         expected = self._expected_version(request, pk)
