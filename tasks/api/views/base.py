@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from tasks.api import idempotent
 from tasks.api.pagination import PagePagination
 from tasks.api.parsers import StrictJSONParser
+from tasks.api.renderers import ApiBrowsableRenderer
 from tasks.api.schema import ApiAutoSchema
 from tasks.api.serializers import for_version
 from tasks.api.versioning import ApiVersioning, version_of_path
@@ -38,7 +39,9 @@ class ApiMetadata(SimpleMetadata):
 
 class ApiView(GenericAPIView):  # type: ignore[type-arg]
     versioning_class = ApiVersioning
-    renderer_classes = [JSONRenderer]
+    # JSON first: clients that send no Accept (or */*) get JSON; browsers (text/html) get DRF's
+    # browsable pages, which work with a Django login session (CSRF-protected forms).
+    renderer_classes = [JSONRenderer, ApiBrowsableRenderer]
     parser_classes = [StrictJSONParser]
     pagination_class: type[BasePagination] | None = PagePagination
     schema = ApiAutoSchema()
