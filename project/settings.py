@@ -177,11 +177,14 @@ if DATABASE_URL:
     # Under ASGI every sync request runs in a thread of its own, so CONN_MAX_AGE keeps one
     # connection per finished request open until it is garbage collected (make bench: 74 server
     # connections after 3 s of 8 clients). A per-process pool reuses a few instead.
-    if env_int("DB_POOL_SIZE", 0) > 0:
+    # On by default for PostgreSQL; DB_POOL_SIZE=0 goes back to persistent connections.
+    _is_postgres = DATABASES["default"]["ENGINE"].endswith("postgresql")
+    DB_POOL_SIZE = env_int("DB_POOL_SIZE", 10 if _is_postgres else 0)
+    if DB_POOL_SIZE > 0:
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": 1,
-            "max_size": env_int("DB_POOL_SIZE", 0),
+            "max_size": DB_POOL_SIZE,
             "timeout": env_int("DB_CONNECT_TIMEOUT", 5),
         }
 else:
