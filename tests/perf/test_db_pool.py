@@ -1,5 +1,6 @@
-"""DB_POOL_SIZE (10 by default on PostgreSQL) swaps per-thread persistent connections for a per-process psycopg pool (under ASGI
-each request thread would otherwise leave its own connection open)."""
+"""DB_POOL_SIZE (10 by default on PostgreSQL) swaps per-thread persistent connections for a
+per-process psycopg pool (under ASGI each request thread would otherwise leave its own connection
+open)."""
 
 from __future__ import annotations
 
