@@ -54,7 +54,7 @@ serve: install web
 		--host $(HOST) --port $(PORT) --lifespan off --no-server-header \
 		--workers $${WEB_CONCURRENCY:-$$( [ -n "$$REDIS_URL" ] && echo 2 || echo 1 )} \
 		--proxy-headers --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
-		--timeout-graceful-shutdown 30
+		--timeout-graceful-shutdown 30 --ws-per-message-deflate false
 
 worker: install
 	$(BIN)/celery -A project worker --loglevel=INFO

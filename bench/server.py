@@ -46,6 +46,8 @@ class Server:
                 "--lifespan",
                 "off",
                 "--no-access-log",
+                "--ws-per-message-deflate",
+                "false",
                 "--log-level",
                 "warning",
             ],

@@ -4,6 +4,10 @@
   resolver here returns the model (or dict) of its declared type, so asking `isinstance` for each
   of the thousands of objects in a page only costs time; interfaces (`node`) still pick their
   type through `is_type_of`. Over HTTP resolvers are synchronous, so nothing is awaitable.
+- Each selection's fields (and which are leaves read directly) are worked out once per request, not
+  once per object of a list; a present object of a concrete type goes straight to its selection.
+  Nulls, errors, lists, leaves and interfaces take graphql-core's own path, so data and errors
+  are the same (tests/graph/test_execution.py).
 - `parse_cached` / `validate_cached` remember the document and the outcome of the spec rules for a
   query text (clients send the same few queries over and over). The variable-dependent limits
   (depth, cost, aliases) still run on every request.
@@ -11,6 +15,7 @@
 
 from __future__ import annotations
 
+from asyncio import gather
 from collections.abc import Callable, Mapping
 from functools import lru_cache, partial
 from typing import Any
@@ -23,6 +28,7 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLField,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
     Undefined,
@@ -93,8 +99,92 @@ def _is_awaitable(value: Any) -> bool:
     return type(value) not in _PLAIN_TYPES and default_is_awaitable(value)
 
 
+_MISS = object()
+
+
+def _read(plan: _Plan, parent_type: GraphQLObjectType, source: Any) -> Any:
+    """A leaf's serialized value read directly, or `_MISS` when anything is unusual (null, an
+    error, a value its type refuses): the general path then reports it exactly as before."""
+    attname, default, node, type_name, serialize = plan
+    try:
+        if isinstance(source, dict):
+            value = source.get(attname, default)
+        else:
+            value = getattr(source, attname, default)
+        if node is not None:
+            value = node.to_global_id(type_name or parent_type.name, value)
+        if value is not None and not isinstance(value, Exception):
+            serialized = serialize(value)
+            if serialized is not None and serialized is not Undefined:
+                return serialized
+    except Exception:  # noqa: BLE001 - the general path raises and reports it properly
+        return _MISS
+    return _MISS
+
+
+# One selection's fields with the leaf plan of each (None: the general path).
+_FieldPlans = list[tuple[str, list[FieldNode], _Plan | None]]
+
+
 class FastExecutionContext(ExecutionContext):
     is_awaitable = staticmethod(_is_awaitable)
+    _field_plans: dict[int, tuple[Any, Any, _FieldPlans]] | None = None
+
+    def _planned(
+        self, parent_type: GraphQLObjectType, fields: dict[str, list[FieldNode]]
+    ) -> _FieldPlans:
+        """The plans of a selection, worked out once per request: graphql-core hands the same
+        `fields` dict (memoised by `collect_subfields`) for every object of a list."""
+        cache = self._field_plans
+        if cache is None:
+            cache = self._field_plans = {}
+        entry = cache.get(id(fields))
+        if entry is not None and entry[0] is fields and entry[1] is parent_type:
+            return entry[2]
+        plans: _FieldPlans = []
+        for response_name, field_nodes in fields.items():
+            field_def = get_field_def(self.schema, parent_type, field_nodes[0])
+            plan = _plan(field_def) if field_def and not field_nodes[0].arguments else None
+            plans.append((response_name, field_nodes, plan))
+        cache[id(fields)] = (fields, parent_type, plans)  # holding `fields` keeps its id unique
+        return plans
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        fields: dict[str, list[FieldNode]],
+    ) -> Any:
+        """As graphql-core's, except that leaves read directly skip the per-field lookups and
+        the `Path` they would only need to report an error."""
+        if self.middleware_manager:
+            return super().execute_fields(parent_type, source_value, path, fields)
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        general = ExecutionContext.execute_field
+        for response_name, field_nodes, plan in self._planned(parent_type, fields):
+            if plan is not None:
+                value = _read(plan, parent_type, source_value)
+                if value is not _MISS:
+                    results[response_name] = value
+                    continue
+            field_path = Path(path, response_name, parent_type.name)
+            result = general(self, parent_type, source_value, field_nodes, field_path)
+            if result is not Undefined:
+                results[response_name] = result
+                if is_awaitable(result):
+                    awaitable_fields.append(response_name)
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            values = await gather(*(results[name] for name in awaitable_fields))
+            results.update(zip(awaitable_fields, values, strict=True))
+            return results
+
+        return get_results()
 
     def execute_field(
         self,
@@ -104,27 +194,31 @@ class FastExecutionContext(ExecutionContext):
         path: Path,
     ) -> Any:
         """Leaf fields that graphene would read with its default resolver are read here
-        directly; anything unusual (null, an error, arguments) takes the general path, which
-        reports it exactly as before."""
+        directly (mutations' serial execution comes here); anything unusual (null, an error,
+        arguments) takes the general path, which reports it exactly as before."""
         field_def = get_field_def(self.schema, parent_type, field_nodes[0])
         plan = _plan(field_def) if field_def and not self.middleware_manager else None
-        if plan is None or field_nodes[0].arguments:
-            return super().execute_field(parent_type, source, field_nodes, path)
-        attname, default, node, type_name, serialize = plan
-        try:
-            if isinstance(source, dict):
-                value = source.get(attname, default)
-            else:
-                value = getattr(source, attname, default)
-            if node is not None:
-                value = node.to_global_id(type_name or parent_type.name, value)
-            if value is not None and not isinstance(value, Exception):
-                serialized = serialize(value)
-                if serialized is not None and serialized is not Undefined:
-                    return serialized
-        except Exception:  # noqa: BLE001 - the general path raises and reports it properly
-            return super().execute_field(parent_type, source, field_nodes, path)
+        if plan is not None and not field_nodes[0].arguments:
+            value = _read(plan, parent_type, source)
+            if value is not _MISS:
+                return value
         return super().execute_field(parent_type, source, field_nodes, path)
+
+    def complete_value(
+        self,
+        return_type: Any,
+        field_nodes: list[FieldNode],
+        info: GraphQLResolveInfo,
+        path: Path,
+        result: Any,
+    ) -> Any:
+        """A present object of a concrete type (possibly non-null) goes straight to its
+        selection; everything else (null, errors, lists, leaves, interfaces) as graphql-core."""
+        if result is not None and not isinstance(result, Exception):
+            named = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+            if isinstance(named, GraphQLObjectType):
+                return self.complete_object_value(named, field_nodes, info, path, result)
+        return super().complete_value(return_type, field_nodes, info, path, result)
 
     def complete_object_value(
         self,

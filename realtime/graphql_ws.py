@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     GraphQLError,
     OperationType,
@@ -30,8 +31,8 @@ from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
 from .event_execution import reads_payload_only
 from .groups import LayerUnavailable
-from .shared_results import next_payload, shared_key
-from .subscriptions import SubscriptionContext
+from .shared_results import next_payload, shared_key, shared_payload_now
+from .subscriptions import DeliverNow, SubscriptionContext
 from .watch import Watch, get_watchdog
 
 logger = logging.getLogger(__name__)
@@ -235,7 +236,14 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             )
             return
         assert self.credentials is not None
+        shared = shared_key(operation, query, variables)
+        in_loop = reads_payload_only(document, operation)
+        prefix = f'{{"id":{_dumps(operation_id)},"type":"next","payload":'
         context = SubscriptionContext(self.credentials)
+        if shared is not None and in_loop:
+            context.deliver_now = self._deliver_now(
+                operation_id, prefix, document, context, variables, operation_name, shared
+            )
         stream = await create_source_event_stream(
             schema.graphql_schema,
             document,
@@ -247,9 +255,6 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             # Variables that do not fit the operation, as over HTTP.
             self._send_error(operation_id, _formatted(stream.errors or [], "BAD_USER_INPUT"))
             return
-        shared = shared_key(operation, query, variables)
-        in_loop = reads_payload_only(document, operation)
-        prefix = f'{{"id":{_dumps(operation_id)},"type":"next","payload":'
         try:
             async for event in stream:
                 payload = await next_payload(
@@ -268,3 +273,42 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             if aclose is not None:
                 await aclose()
         self.send_text(_dumps({"id": operation_id, "type": "complete"}))
+
+    def _deliver_now(
+        self,
+        operation_id: str,
+        prefix: str,
+        document: DocumentNode,
+        context: SubscriptionContext,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        shared: tuple[Any, ...],
+    ) -> DeliverNow:
+        """Sends a shareable operation's `next` straight from the hub callback: the frame is the
+        shared encoded payload between this operation's prefix and a brace."""
+        from graph.schema import schema
+
+        task = asyncio.current_task()
+
+        def deliver_now(event: dict[str, Any]) -> bool:
+            if self.closing or self.operations.get(operation_id) is not task:
+                return False  # completed or closing: the operation's own task decides
+            context.fresh()
+            try:
+                payload = shared_payload_now(
+                    schema.graphql_schema,
+                    document,
+                    event,
+                    context,
+                    variables,
+                    operation_name,
+                    shared,
+                )
+            except Exception:  # noqa: BLE001 - the operation's task runs it again and reports it
+                return False
+            if payload is None:
+                return False
+            self.outbox.push_text(f"{prefix}{payload}}}")
+            return True
+
+        return deliver_now

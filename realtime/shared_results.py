@@ -12,10 +12,18 @@ subscriber.
 from __future__ import annotations
 
 from collections import OrderedDict
+from inspect import isawaitable
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, FieldNode, GraphQLSchema, OperationDefinitionNode
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    execute,
+)
 
 from .event_execution import execute_event
 
@@ -47,6 +55,24 @@ def shared_key(
     return (query, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS))
 
 
+def _key(event: dict[str, Any], shared: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+    return (event.get("id"), event.get("type"), *shared) if shared is not None else None
+
+
+def _encode(result: ExecutionResult, key: tuple[Any, ...] | None) -> str:
+    response: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        from graph.errors import format_error
+
+        response["errors"] = [format_error(error, None) for error in result.errors]
+    payload = orjson.dumps(response).decode()
+    if key is not None and not response.get("errors"):
+        _payloads[key] = payload
+        if len(_payloads) > CACHE_SIZE:
+            _payloads.popitem(last=False)
+    return payload
+
+
 async def next_payload(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -60,7 +86,7 @@ async def next_payload(
 ) -> str:
     """The JSON `payload` of a `next` message for this event (`in_loop`: see
     `realtime.event_execution.execute_event`)."""
-    key = (event.get("id"), event.get("type"), *shared) if shared is not None else None
+    key = _key(event, shared)
     if key is not None:
         found = _payloads.get(key)
         if found is not None:
@@ -68,14 +94,35 @@ async def next_payload(
     result = await execute_event(
         schema, document, event, context, variables, operation_name, in_loop=in_loop
     )
-    response: dict[str, Any] = {"data": result.data}
-    if result.errors:
-        from graph.errors import format_error
+    return _encode(result, key)
 
-        response["errors"] = [format_error(error, None) for error in result.errors]
-    payload = orjson.dumps(response).decode()
-    if key is not None and not response.get("errors"):
-        _payloads[key] = payload
-        if len(_payloads) > CACHE_SIZE:
-            _payloads.popitem(last=False)
-    return payload
+
+def shared_payload_now(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    event: dict[str, Any],
+    context: Any,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    shared: tuple[Any, ...],
+) -> str | None:
+    """`next_payload` for a shareable operation (`shared_key` not None, so it reads the payload
+    only and runs in the loop), without suspending; None if the execution would suspend."""
+    key = (event.get("id"), event.get("type"), *shared)
+    found = _payloads.get(key)
+    if found is not None:
+        return found
+    result = execute(
+        schema,
+        document,
+        root_value=event,
+        context_value=context,
+        variable_values=variables,
+        operation_name=operation_name,
+    )
+    if isawaitable(result):
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        return None
+    return _encode(result, key)

@@ -10,7 +10,7 @@ not see the target (at subscribe time, or later when removed from the project),
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -29,17 +29,25 @@ _REVOKED = object()
 _LOST = object()
 
 
+DeliverNow = Callable[[dict[str, Any]], bool]
+_KEPT = frozenset({"user", "credentials", "deliver_now"})
+
+
 class SubscriptionContext:
     """`info.context` of a subscription: the viewer, plus whatever resolvers cache on it
-    (per-event loaders), which `fresh()` drops so every event resolves current relations."""
+    (per-event loaders), which `fresh()` drops so every event resolves current relations.
 
-    def __init__(self, credentials: Credentials) -> None:
+    `deliver_now(event) -> bool`, when the transport sets it, may send a live event's result
+    straight from the hub callback (True) instead of through the operation's task (False)."""
+
+    def __init__(self, credentials: Credentials, deliver_now: DeliverNow | None = None) -> None:
         self.user = credentials.user
         self.credentials = credentials
+        self.deliver_now = deliver_now
 
     def fresh(self) -> None:
         for name in list(vars(self)):
-            if name not in {"user", "credentials"}:
+            if name not in _KEPT:
                 delattr(self, name)
 
 
@@ -75,11 +83,21 @@ async def event_source(
         raise _not_found(what) from None
 
     queue: asyncio.Queue[Any] = asyncio.Queue()
+    deliver_now: DeliverNow | None = getattr(context, "deliver_now", None)
+    # True only while this generator waits on an empty queue: the consumer has handled every
+    # earlier event, so one sent straight from the hub callback keeps the order. That skips a
+    # task wake-up and the generator hops per subscriber and event (the fan-out hot path).
+    idle = False
+
+    def deliver(event: dict[str, Any], _text: str | None) -> None:
+        if not (idle and deliver_now is not None and queue.empty() and deliver_now(event)):
+            queue.put_nowait(event)
+
     stream = EventStream(
         user=user,
         project_id=target_project,
         task_id=target_task,
-        deliver=lambda event, _text: queue.put_nowait(event),
+        deliver=deliver,
         revoked=lambda: queue.put_nowait(_REVOKED),
         lost=lambda: queue.put_nowait(_LOST),
     )
@@ -91,7 +109,11 @@ async def event_source(
             raise _not_found(what) from None
         get_watchdog().add(watch)
         while True:
-            item = await queue.get()
+            idle = True
+            try:
+                item = await queue.get()
+            finally:
+                idle = False
             if item is _REVOKED:
                 raise _not_found(what)
             if item is _LOST:

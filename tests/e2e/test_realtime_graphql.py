@@ -345,3 +345,51 @@ def test_unknown_subprotocol_is_refused(asgi_server):
 
     with pytest.raises(InvalidStatus):
         open_socket(asgi_server, "/graphql", subprotocols=["graphql-ws"])
+
+
+def test_shared_live_events_stop_at_complete_and_keep_order(asgi_server, project, task, member):
+    """Payload-only subscriptions are sent from the hub callback: each operation gets its own
+    id, in commit order, and nothing more once the client completed it."""
+    token = make_token(member, "read write")
+    after = newest_event_id(project)
+    query = (
+        "subscription($p: ID!, $after: String) {"
+        " projectEvents(projectId: $p, after: $after) { id type data } }"
+    )
+    variables = {"p": to_global_id("Project", project.pk), "after": after}
+    with open_socket(asgi_server, "/graphql", subprotocols=[PROTOCOL]) as ws:
+        init(ws, token)
+        for operation_id in ("a", "b"):
+            send(
+                ws,
+                {
+                    "type": "subscribe",
+                    "id": operation_id,
+                    "payload": {"query": query, "variables": variables},
+                },
+            )
+        for title in ("one", "two"):
+            response = rest(
+                asgi_server, "PATCH", f"/api/v1/tasks/{task.pk}/", token, json={"title": title}
+            )
+            assert response.status_code == 200, response.text
+        frames = [receive(ws) for _ in range(4)]
+        for operation_id in ("a", "b"):
+            titles = [
+                f["payload"]["data"]["projectEvents"]["data"]["title"]
+                for f in frames
+                if f["id"] == operation_id
+            ]
+            assert titles == ["one", "two"]
+        send(ws, {"type": "complete", "id": "a"})
+        send(ws, {"type": "ping"})
+        assert receive(ws) == {"type": "pong"}  # the server has handled the complete
+        response = rest(
+            asgi_server, "PATCH", f"/api/v1/tasks/{task.pk}/", token, json={"title": "three"}
+        )
+        assert response.status_code == 200, response.text
+        frame = receive(ws)
+        assert frame["id"] == "b" and frame["type"] == "next"
+        assert frame["payload"]["data"]["projectEvents"]["data"]["title"] == "three"
+        send(ws, {"type": "ping"})
+        assert receive(ws) == {"type": "pong"}  # no `next` for "a" came in between
