@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# Debian packages (Chromium for the browser tests, wrk for the benchmark): root runs apt-get itself,
+# anyone else through sudo.
+APT := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 
 .PHONY: run test lint format schema migrate worker serve bench bench-quick bench-deps browser-deps clean install web
 
@@ -80,11 +83,11 @@ test: lint browser-deps web
 
 # Headless Chromium (Debian's package) for the offline GraphiQL check; never `playwright install`.
 browser-deps:
-	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+	@test -x /usr/bin/chromium || ($(APT) update -qq && $(APT) install -y -qq chromium)
 
 # wrk, the load generator, comes from Debian's packages.
 bench-deps:
-	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	@command -v wrk >/dev/null || ($(APT) update -qq && $(APT) install -y -qq wrk)
 
 bench: install bench-deps
 	$(BIN)/python -m bench
