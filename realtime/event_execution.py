@@ -27,6 +27,7 @@ from graphql import (
     SelectionNode,
     execute,
 )
+from graphql.pyutils import AwaitableOrValue
 
 # What each payload-only field may select below it (None: a leaf). Mirrors `graph.types.Event`.
 _Allowed = dict[str, "_Allowed | None"]
@@ -99,17 +100,32 @@ async def execute_event(
             schema, document, event, context, variables, operation_name
         )
         return threaded
-    result = execute(
+    result = execute_on_event(schema, document, event, context, variables, operation_name)
+    if isawaitable(result):
+        result = await result
+    return result
+
+
+def execute_on_event(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    event: dict[str, Any],
+    context: Any,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    **options: Any,
+) -> AwaitableOrValue[ExecutionResult]:
+    """graphql-core's `execute` with the event as the root value (an awaitable when a resolver
+    suspends)."""
+    return execute(
         schema,
         document,
         root_value=event,
         context_value=context,
         variable_values=variables,
         operation_name=operation_name,
+        **options,
     )
-    if isawaitable(result):
-        result = await result
-    return result
 
 
 def _execute_in_thread(
@@ -124,14 +140,14 @@ def _execute_in_thread(
 
     from .subscriptions import SubscriptionContext
 
-    result = execute(
+    result = execute_on_event(
         schema,
         document,
-        root_value=event,
+        event,
         # A context of its own: loaders cache relations, which must be current for each event.
-        context_value=SubscriptionContext(context.credentials),
-        variable_values=variables,
-        operation_name=operation_name,
+        SubscriptionContext(context.credentials),
+        variables,
+        operation_name,
         execution_context_class=FastExecutionContext,  # as over HTTP: resolvers are synchronous
     )
     assert isinstance(result, ExecutionResult)

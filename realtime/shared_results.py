@@ -22,10 +22,9 @@ from graphql import (
     FieldNode,
     GraphQLSchema,
     OperationDefinitionNode,
-    execute,
 )
 
-from .event_execution import execute_event
+from .event_execution import execute_event, execute_on_event
 
 # Fields of `Event` that read the event dict only (see graph/types.py `Event`).
 EVENT_ONLY_FIELDS = frozenset({"id", "type", "data", "createdAt", "__typename"})
@@ -108,18 +107,11 @@ def shared_payload_now(
 ) -> str | None:
     """`next_payload` for a shareable operation (`shared_key` not None, so it reads the payload
     only and runs in the loop), without suspending; None if the execution would suspend."""
-    key = (event.get("id"), event.get("type"), *shared)
-    found = _payloads.get(key)
+    key = _key(event, shared)
+    found = _payloads.get(key)  # type: ignore[arg-type]
     if found is not None:
         return found
-    result = execute(
-        schema,
-        document,
-        root_value=event,
-        context_value=context,
-        variable_values=variables,
-        operation_name=operation_name,
-    )
+    result = execute_on_event(schema, document, event, context, variables, operation_name)
     if isawaitable(result):
         close = getattr(result, "close", None)
         if close is not None:
