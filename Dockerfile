@@ -1,5 +1,5 @@
 # Production image: the ASGI server (uvicorn workers) or, with another command, the Celery worker.
-FROM python:3.11-slim
+FROM python:3.13-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -1,6 +1,5 @@
 # Two commands on a fresh machine: `make run` serves the product, `make test` passes the suite.
 SHELL := /bin/bash
-PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
@@ -12,8 +11,9 @@ APT := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 
 .PHONY: run test lint format schema migrate worker serve bench bench-quick bench-deps browser-deps clean install web
 
+# Python 3.13 (or 3.12): `tools/find-python` looks on PATH and under pyenv; PYTHON=... overrides it.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@py="$${PYTHON:-$$(tools/find-python)}" && echo "Creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstall whenever the pinned requirements change.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Model, Window
@@ -46,7 +46,7 @@ def _user_columns(prefix: str) -> list[str]:
     return [f"{prefix}__{name}" for name in USER_FIELDS]
 
 
-class BatchLoader(Generic[K, V]):
+class BatchLoader[K: Hashable, V]:
     """Loads `fetch(keys) -> {key: value}` for all announced keys on the first miss."""
 
     def __init__(self, fetch: Callable[[list[K]], dict[K, V]], known: set[K], default: Any) -> None:
@@ -229,7 +229,9 @@ class Loaders:
         return _grouped(comments, "task_id")
 
 
-def _instance(model: type[M], attnames: tuple[str, ...], values: Sequence[Any], db: str) -> M:
+def _instance[M: Model](
+    model: type[M], attnames: tuple[str, ...], values: Sequence[Any], db: str
+) -> M:
     """A model instance with these loaded fields (others deferred), as `Model.from_db` makes."""
     instance = model.__new__(model)
     instance.__dict__.update(zip(attnames, values, strict=True))

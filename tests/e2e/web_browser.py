@@ -92,7 +92,7 @@ def graphql(base_url: str, token: str, query: str, variables: dict[str, Any]) ->
     return dict(body["data"])
 
 
-def db(function: Callable[[], T]) -> T:
+def db[T](function: Callable[[], T]) -> T:
     """Runs ORM code from a test body: Playwright's sync API keeps an event loop running in the
     test's thread, where Django refuses synchronous queries, so they run in a worker thread."""
     from django.db import connection
