@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "graphene_django",
+    "project.apps.ProjectConfig",
     "tasks",
     "graph",
     "realtime",
@@ -114,7 +115,7 @@ MIDDLEWARE = [
     # Database unreachable: 503 + Retry-After instead of a 500 (see project/resilience.py).
     "project.resilience.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "project.static.StaticFilesMiddleware",  # WhiteNoise, async-capable
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -296,6 +297,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/graphql"
 
+# How long a process may reuse a bearer token's row before reading it again: a token revoked on
+# another process is refused within this many seconds (at once on the revoking process).
+TOKEN_CACHE_SECONDS = env_float("TOKEN_CACHE_SECONDS", 1.0)
 ACCESS_TOKEN_LIFETIME = timedelta(seconds=env_int("ACCESS_TOKEN_LIFETIME_SECONDS", 3600))
 REFRESH_TOKEN_LIFETIME = timedelta(seconds=env_int("REFRESH_TOKEN_LIFETIME_SECONDS", 30 * 86400))
 
