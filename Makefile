@@ -66,7 +66,7 @@ lint: export DEBUG ?= 1
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy tasks
+	$(BIN)/mypy tasks project
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check_schema
 

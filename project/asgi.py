@@ -6,6 +6,7 @@ or session cookie), then realtime.routing's routes (`/graphql`, `/ws/projects/<i
 `/ws/tasks/<id>/`)."""
 
 import os
+from typing import Any, cast
 
 from django.core.asgi import get_asgi_application
 
@@ -21,7 +22,8 @@ from tasks.uploads.asgi import RequestBodyLimit  # noqa: E402
 application = ProtocolTypeRouter(
     {
         # Over-limit bodies get 413 while they stream, before Django spools them to disk.
-        "http": RequestBodyLimit(django_asgi_app),
+        # (django-stubs types the handler's scope as a plain dict; it is any ASGI scope.)
+        "http": RequestBodyLimit(cast(Any, django_asgi_app)),
         "websocket": WebSocketMetrics(websocket_application_stack()),
     }
 )

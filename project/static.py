@@ -11,7 +11,7 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 from .middleware import GetResponse
 
 
-class StaticFilesMiddleware(WhiteNoiseMiddleware):  # type: ignore[misc]  # untyped library
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
     """WhiteNoise (6.12, sync-only) made async-capable: a request for a file it serves goes to
         WhiteNoise in a thread, as Django would have sent every request; every other request passes
         straight through, in the loop. The lookup is WhiteNoise's own (`files`, or `find_file` when

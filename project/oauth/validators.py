@@ -7,7 +7,7 @@ from typing import Any
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 
-class Validator(OAuth2Validator):  # type: ignore[misc]
+class Validator(OAuth2Validator):
     def _load_application(self, client_id: str | None, request: Any) -> Any:
         # A NUL byte (e.g. from a Basic header) makes PostgreSQL raise DataError, not the
         # ValueError DOT expects; no client id can contain one.

@@ -45,7 +45,7 @@ def refuse_nul_bytes(view: Callable[..., HttpResponseBase]) -> Callable[..., Htt
     return wrapped
 
 
-class MetadataView(OAuthServerMetadataView):  # type: ignore[misc]
+class MetadataView(OAuthServerMetadataView):
     """RFC 8414 metadata. DOT advertises one auth-method list for every endpoint; here the
     introspection endpoint takes client secrets only."""
 
