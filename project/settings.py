@@ -437,10 +437,6 @@ GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 50_000)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 30)
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 
-# --- Benchmarks ----------------------------------------------------------------------------------
-# The hand-written baseline views of bench/ are mounted only when this is on (never in production).
-BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
-
 # --- Realtime -------------------------------------------------------------------------------------
 WEBSOCKET_MAX_MESSAGE_BYTES = env_int("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024)
 WEBSOCKET_AUTH_TIMEOUT_SECONDS = env_int("WEBSOCKET_AUTH_TIMEOUT_SECONDS", 10)
