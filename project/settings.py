@@ -7,6 +7,7 @@ PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from datetime import timedelta
@@ -97,6 +98,8 @@ INSTALLED_APPS = [
     "corsheaders",
     "channels",
     "oauth2_provider",
+    "project.oauth.apps.OAuthConfig",
+    "axes",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -114,6 +117,9 @@ MIDDLEWARE = [
     "tasks.api.middleware.ApiProblemMiddleware",
     # Database unreachable: 503 + Retry-After instead of a 500 (see project/resilience.py).
     "project.resilience.DatabaseUnavailableMiddleware",
+    # Oversized bodies, too many fields: 413/400 in the transport's shape (project/client_errors).
+    # Inside the two above, so its process_exception answers first.
+    "project.client_errors.ClientErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "project.static.StaticFilesMiddleware",  # WhiteNoise, async-capable
     "corsheaders.middleware.CorsMiddleware",
@@ -123,6 +129,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login into the lockout page (project/login_lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -294,6 +302,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password logins (/accounts/login/, /admin/login/) go through django-axes first: after
+# LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is locked out
+# for LOGIN_LOCKOUT_SECONDS (429 with Retry-After). Counters live in the default cache (Redis when
+# configured), so every server process enforces the same limit.
+AUTHENTICATION_BACKENDS = [
+    "project.login_lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("LOGIN_LOCKOUT_SECONDS", 900))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "project.login_lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # the cache handler keeps no AccessAttempt rows to show
+AXES_VERBOSE = False
+if not REDIS_URL:
+    # axes warns about a per-process cache; the embedded default is one process, where it holds.
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "axes.W001"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/graphql"
 
@@ -341,6 +368,25 @@ OAUTH2_PROVIDER = {
     # gate would turn `check --deploy` into an error.
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": "http" not in OAUTH_REDIRECT_URI_SCHEMES,
 }
+
+# RFC 7662: a confidential client introspects the tokens issued to it; the client ids listed here
+# (resource servers) may introspect any token. Any other token reads {"active": false}.
+OAUTH_INTROSPECTION_CLIENTS = env_list("OAUTH_INTROSPECTION_CLIENTS", [])
+# Wrong client secrets at /o/token/ (and the revocation and introspection endpoints): after this
+# many failures for one client id from one address, 429 + Retry-After for the rest of the window.
+OAUTH_CLIENT_FAILURE_LIMIT = env_int("OAUTH_CLIENT_FAILURE_LIMIT", 10)
+OAUTH_CLIENT_LOCKOUT_SECONDS = env_int("OAUTH_CLIENT_LOCKOUT_SECONDS", 300)
+
+# --- /metrics (project/metrics_access.py) ---------------------------------------------------------
+# A scraper sends `Authorization: Bearer <METRICS_TOKEN>`, or connects from METRICS_ALLOWED_IPS
+# (addresses or networks). With DEBUG off and neither set, /metrics answers 403.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        sys.exit(f"Refusing to start: METRICS_ALLOWED_IPS has {_network!r}, not an address.")
 
 # --- Internationalisation, static files -----------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -417,6 +463,11 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "tasks.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The anonymous throttle keys on REMOTE_ADDR only: a client cannot pick its own key with
+    # X-Forwarded-For. Behind a proxy, uvicorn's --proxy-headers rewrites REMOTE_ADDR for peers
+    # in FORWARDED_ALLOW_IPS; NUM_PROXIES is for a server that does not (DRF reads that many
+    # X-Forwarded-For entries from the right).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 # Seconds a task list/detail response stays in the shared cache (0 turns the cache off).
 API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 60)

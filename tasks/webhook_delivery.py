@@ -139,7 +139,7 @@ def run_attempt(delivery_id: int, sequence: int, attempt: int) -> WebhookAttempt
             content=body,
             headers=headers,
             connect_timeout=settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS,
-            read_timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
             allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
         )
     except SecretUnavailable as exc:
