@@ -22,7 +22,10 @@ ENV PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
 # One uvicorn process per container; scale with more containers (compose runs two).
 # No per-message deflate: event frames are small JSON, and a zlib context per socket cost about
 # 40 MB per 1,000 sockets and a quarter of the fan-out time (bench/RESULTS.md).
+# Proxy headers are trusted only from the peers in $FORWARDED_ALLOW_IPS (uvicorn reads it when
+# --forwarded-allow-ips is not given; default 127.0.0.1): never "*", or any client could choose the
+# address the throttles and the login lockout key on.
 CMD ["uvicorn", "project.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--lifespan", "off", "--proxy-headers", "--forwarded-allow-ips", "*", \
+     "--lifespan", "off", "--proxy-headers", \
      "--timeout-graceful-shutdown", "30", "--no-server-header", \
      "--ws-per-message-deflate", "false"]

@@ -41,7 +41,7 @@ def _address_allowed(request: HttpRequest, entries: tuple[str, ...]) -> bool:
 
 
 def _refused(status: int, detail: str) -> HttpResponse:
-    body = {
+    body: dict[str, object] = {
         "type": "urn:taskhub:problem:metrics_forbidden",
         "title": "Not authenticated" if status == 401 else "Forbidden",
         "status": status,

@@ -7,6 +7,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from .text import validate_display_text
+
 
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
@@ -16,7 +18,7 @@ class Role(models.TextChoices):
 
 
 class Project(models.Model):
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_display_text])
     description = models.TextField(max_length=2000, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -63,7 +65,7 @@ class Task(models.Model):
         URGENT = "urgent", "Urgent"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[validate_display_text])
     description = models.TextField(max_length=10_000, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.TODO)
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.MEDIUM)
@@ -110,7 +112,7 @@ class Comment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    body = models.TextField(max_length=5000)
+    body = models.TextField(max_length=5000, validators=[validate_display_text])
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
 
