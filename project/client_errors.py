@@ -34,7 +34,9 @@ def classify(exception: BaseException) -> tuple[int, str, str] | None:
     return None
 
 
-def client_error_response(request: HttpRequest, status: int, code: str, detail: str) -> HttpResponse:
+def client_error_response(
+    request: HttpRequest, status: int, code: str, detail: str
+) -> HttpResponse:
     path = request.path_info
     if path.rstrip("/") == GRAPHQL_PATH:
         extensions: dict[str, Any] = {"code": "BAD_USER_INPUT"}

@@ -279,7 +279,9 @@ def post(
     except OutboundError:
         raise
     except httpx.TimeoutException:
-        raise OutboundTimeout(f"Timed out: the receiver did not answer within {timeout:g} s.") from None
+        raise OutboundTimeout(
+            f"Timed out: the receiver did not answer within {timeout:g} s."
+        ) from None
     except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
         raise OutboundError(_failure_message(exc)) from None
     return OutboundResponse(

@@ -13,8 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Field
-from django.db.models import Sum
+from django.db.models import Field, Sum
 from django.utils import timezone
 
 from . import events, uploads

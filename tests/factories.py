@@ -42,9 +42,7 @@ def make_project(
 def acquaint(actor: Any, *users: Any) -> Project:
     """Makes `users` people `actor` already works with (a shared project of their own), the
     precondition for `actor` adding them to another project (tasks.services._addable_user)."""
-    return make_project(
-        actor, name="Shared earlier", members=dict.fromkeys(users, Role.VIEWER)
-    )
+    return make_project(actor, name="Shared earlier", members=dict.fromkeys(users, Role.VIEWER))
 
 
 def make_task(project: Project, actor: Any, **fields: Any) -> Task:

@@ -8,8 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from datetime import timedelta
-
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
@@ -66,11 +64,9 @@ class Validator(OAuth2Validator):
 
 
 def _remember_redemption(request: Any, refresh_token: Any, access_token: Any) -> None:
-    lifetime = settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"]
+    lifetime = settings.REFRESH_TOKEN_LIFETIME
     # Past the refresh-token lifetime the family's tokens are dead anyway.
-    RedeemedCode.objects.filter(
-        redeemed_at__lt=timezone.now() - timedelta(seconds=lifetime)
-    ).delete()
+    RedeemedCode.objects.filter(redeemed_at__lt=timezone.now() - lifetime).delete()
     try:
         with transaction.atomic():
             RedeemedCode.objects.create(

@@ -70,7 +70,7 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
 
 
 def test_finding_9_webhook_urls_delivery_log_hides_resolution(
-    project, admin, member, resolver, monkeypatch
+    project, admin, member, resolver, monkeypatch, django_capture_on_commit_callbacks
 ):
     resolver["intranet-wiki.example.com"] = ["10.20.30.40"]
     resolver["gone.example.com"] = []
@@ -79,7 +79,8 @@ def test_finding_9_webhook_urls_delivery_log_hides_resolution(
     for host in resolver:
         webhooks.webhook_create(actor=admin, project_id=project.pk, url=f"https://{host}/hook")
 
-    make_task(project, member)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_task(project, member)
     errors = []
     for delivery_id, sequence, attempt, _ in list(scheduled):
         recorded = webhook_delivery.run_attempt(delivery_id, sequence, attempt)

@@ -4,22 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='RedeemedCode',
+            name="RedeemedCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code_checksum', models.CharField(max_length=64, unique=True)),
-                ('application_id', models.BigIntegerField()),
-                ('token_family', models.UUIDField(null=True)),
-                ('access_token_id', models.BigIntegerField(null=True)),
-                ('redeemed_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code_checksum", models.CharField(max_length=64, unique=True)),
+                ("application_id", models.BigIntegerField()),
+                ("token_family", models.UUIDField(null=True)),
+                ("access_token_id", models.BigIntegerField(null=True)),
+                ("redeemed_at", models.DateTimeField(auto_now_add=True, db_index=True)),
             ],
         ),
     ]
