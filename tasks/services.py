@@ -238,7 +238,7 @@ def project_delete(*, actor: User, project_id: object) -> int:
 # --- Members --------------------------------------------------------------------------------------
 
 
-def _addable_user(actor: User, username: str) -> User | None:
+def _addable_user(actor: User, username: str, *, consented: bool) -> User | None:
     """The active user called `username` whom `actor` may add to a project without asking them:
     someone who already shares a project with the actor (they accepted working with them), or
     anyone but a superuser when the actor is site staff (who provision accounts), anyone at all
@@ -247,7 +247,7 @@ def _addable_user(actor: User, username: str) -> User | None:
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
         return None
-    if actor.is_superuser or (actor.is_staff and not user.is_superuser):
+    if consented or actor.is_superuser or (actor.is_staff and not user.is_superuser):
         return user
     shares_a_project = Membership.objects.filter(
         user=user, project_id__in=Membership.objects.filter(user=actor).values("project_id")
@@ -255,9 +255,12 @@ def _addable_user(actor: User, username: str) -> User | None:
     return user if shares_a_project else None
 
 
-def member_add(*, actor: User, project_id: object, username: object, role: object) -> Membership:
+def member_add(
+    *, actor: User, project_id: object, username: object, role: object, consented: bool = False
+) -> Membership:
     """Adds a user, or changes the role of one who is already a member. Only users the actor
-    already works with can be added (`_addable_user`)."""
+    already works with can be added (`_addable_user`), unless `consented`: the person agreed
+    outside the API, which only operator tooling (seed_demo) can know; transports never pass it."""
     with transaction.atomic():
         project = project_get(actor, project_id)
         actor_role = role_of(actor, project.pk)
@@ -268,7 +271,7 @@ def member_add(*, actor: User, project_id: object, username: object, role: objec
         if not isinstance(username, str) or not username.strip():
             errors.add("username", "required", "username is required.")
         else:
-            user = _addable_user(actor, username.strip())
+            user = _addable_user(actor, username.strip(), consented=consented)
             if user is None:
                 errors.add("username", "not_found", "No user you can add has this username.")
         errors.raise_if_any()

@@ -37,9 +37,11 @@ def test_finding_1_login_lockout_after_repeated_wrong_passwords(
     url = asgi_server.url + path
     session = requests.Session()
 
-    for _ in range(5):
+    for _ in range(4):
         wrong = _attempt(session, url, user.username, "not the password")
         assert wrong.status_code == 200  # the form again, with its error
+    fifth = _attempt(session, url, user.username, "not the password")
+    assert fifth.status_code == 429  # the limit is reached: locked out from here on
     locked = _attempt(session, url, user.username, PASSWORD)
 
     assert locked.status_code == 429

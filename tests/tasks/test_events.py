@@ -15,7 +15,7 @@ from django.db import connection, transaction
 
 from tasks import events, services
 from tasks.models import Event, Task
-from tests.factories import make_task
+from tests.factories import acquaint, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +66,7 @@ def all_services(project: Any, task: Any, comment: Any, attachment: Any, users: 
 
 @pytest.fixture
 def calls(project, task, comment, attachment, owner, admin, member, viewer, outsider):
+    acquaint(owner, outsider)  # so the owner may add them (tasks.services._addable_user)
     return all_services(project, task, comment, attachment, (owner, admin, member, viewer))
 
 

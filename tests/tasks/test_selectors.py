@@ -12,7 +12,7 @@ from tasks import selectors, services
 from tasks.errors import NotFound
 from tasks.models import Task
 from tasks.selectors import TaskQuery, task_list
-from tests.factories import UserFactory, make_project, make_task
+from tests.factories import UserFactory, acquaint, make_project, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -274,7 +274,7 @@ def test_an_unknown_order_field_is_refused():
 
 
 def test_members_list_shows_each_member_once(project, owner):
-    UserFactory(username="nina")
+    acquaint(owner, UserFactory(username="nina"))
     services.member_add(actor=owner, project_id=project.pk, username="nina", role="viewer")
     usernames = [m.user.username for m in selectors.project_members(owner, project.pk)]
     assert sorted(usernames) == ["adam", "mia", "nina", "olivia", "victor"]

@@ -57,7 +57,11 @@ class Command(BaseCommand):
             actor=user, name="Demo project", description="A project to try the API with."
         )
         services.member_add(
-            actor=user, project_id=project.pk, username=teammate.username, role=Role.MEMBER
+            actor=user,
+            project_id=project.pk,
+            username=teammate.username,
+            role=Role.MEMBER,
+            consented=True,  # the operator running this command created both demo users
         )
         today = timezone.localdate()
         samples = [
