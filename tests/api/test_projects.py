@@ -156,7 +156,11 @@ def test_member_add_errors(api, project, admin):
         400,
     )
     assert body["invalid_params"] == [
-        {"name": "username", "code": "not_found", "reason": "No user you can add has this username."}
+        {
+            "name": "username",
+            "code": "not_found",
+            "reason": "No user you can add has this username.",
+        }
     ]
 
 
