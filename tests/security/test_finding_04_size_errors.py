@@ -83,3 +83,13 @@ def test_finding_4_size_errors_on_oauth_are_oauth_errors(asgi_server, debug):
         )
     assert response.status_code == 413
     assert response.json()["error"] == "invalid_request"
+
+
+def test_finding_4_size_errors_on_a_login_form_are_json_too(asgi_server, debug):
+    with httpx.Client(base_url=asgi_server.url, timeout=30) as http:
+        response = http.post(
+            "/accounts/login/",
+            content="username=a&password=" + "a" * OVER_BODY_LIMIT,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    _assert_problem(response, 413, "too_large")
