@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 
-class LockoutBackend(AxesStandaloneBackend):  # type: ignore[misc]
+class LockoutBackend(AxesStandaloneBackend):
     """Axes' backend, except for `authenticate()` calls without an HTTP request (management
     commands, seed_demo's password check): there is no client to lock out, and axes would raise
     AxesBackendRequestParameterRequired instead of letting the next backend answer."""
