@@ -93,3 +93,14 @@ def test_finding_4_size_errors_on_a_login_form_are_json_too(asgi_server, debug):
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
     _assert_problem(response, 413, "too_large")
+
+
+def test_finding_4_size_errors_too_many_form_fields_on_oauth(asgi_server, debug):
+    with httpx.Client(base_url=asgi_server.url, timeout=30) as http:
+        response = http.post(
+            "/o/token/",
+            content="grant_type=client_credentials&" + TOO_MANY_FIELDS,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
