@@ -4,24 +4,39 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-STAMP := $(VENV)/.installed
+# One stamp per lock: `make run` installs the runtime lock only, `make test` adds the dev lock.
+STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes
 # Debian packages (Chromium for the browser tests, wrk for the benchmark): root runs apt-get itself,
 # anyone else through sudo.
 APT := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 
-.PHONY: run test lint format schema migrate worker serve bench bench-quick bench-deps browser-deps clean install web
+.PHONY: run test lint format schema migrate worker serve bench bench-quick bench-deps browser-deps clean install install-dev lock web redocly
 
 # Python 3.13 (or 3.12): `tools/find-python` looks on PATH and under pyenv; PYTHON=... overrides it.
 $(BIN)/python:
 	@py="$${PYTHON:-$$(tools/find-python)}" && echo "Creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall whenever the pinned requirements change.
+# Reinstall whenever a lock changes. Both locks are complete and hashed (pyproject.toml declares,
+# `make lock` compiles), so pip resolves nothing and installs exactly what was reviewed.
 $(STAMP): requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PIP_INSTALL) -r requirements.txt
 	touch $(STAMP)
 
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(PIP_INSTALL) -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
+
+# Re-resolve both locks from pyproject.toml, keeping every existing pin (uv, pinned in the `lock`
+# group). To upgrade one package: make lock UV_ARGS="--upgrade-package NAME".
+lock: install-dev
+	$(BIN)/python tools/locks.py compile $(UV_ARGS)
 
 # The reference frontend (web/): `npm ci` from the committed lock file whenever it changes, then a
 # Vite build whenever web/dist is missing or older than any source. Django serves it at /app/.
@@ -41,7 +56,7 @@ migrate: install
 run: export DEBUG ?= 1
 run: install web
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --origin http://$(HOST):$(PORT)
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)/  (app at /app/, GraphQL at /graphql, REST at /api/v1/)"
 	$(BIN)/uvicorn project.asgi:application --host $(HOST) --port $(PORT) --lifespan off
@@ -63,14 +78,15 @@ worker: install
 	$(BIN)/celery -A project worker --loglevel=INFO
 
 lint: export DEBUG ?= 1
-lint: install
+lint: install-dev redocly
+	$(BIN)/python tools/locks.py check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy tasks project
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check_schema
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
@@ -89,10 +105,10 @@ browser-deps:
 bench-deps:
 	@command -v wrk >/dev/null || ($(APT) update -qq && $(APT) install -y -qq wrk)
 
-bench: install bench-deps
+bench: install-dev bench-deps
 	$(BIN)/python -m bench
 
-bench-quick: install bench-deps
+bench-quick: install-dev bench-deps
 	$(BIN)/python -m bench --quick
 
 clean:
