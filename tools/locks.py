@@ -67,7 +67,9 @@ def problems() -> list[str]:
         if not lock.exists():
             found.append(f"{lock.name} is missing")
             continue
-        recorded = [line for line in lock.read_text().splitlines() if line.startswith(DIGEST_PREFIX)]
+        recorded = [
+            line for line in lock.read_text().splitlines() if line.startswith(DIGEST_PREFIX)
+        ]
         if recorded != [DIGEST_PREFIX + digest]:
             found.append(f"{lock.name} was not compiled from the current pyproject.toml")
         unhashed = [name for name, (_, hashes) in pins(lock).items() if not hashes]
