@@ -17,7 +17,6 @@ from project.oauth.clients import VITE_DEV_REDIRECT_URI, ClientError, ensure_dem
 from tasks import services
 from tasks.models import Project, Role, Task
 
-
 DEFAULT_ORIGIN = "http://127.0.0.1:8000"
 # Bound to every interface: a browser on this machine reaches it through either loopback name.
 WILDCARD_HOSTS = {"0.0.0.0", "::"}  # noqa: S104 - names compared, nothing bound here
