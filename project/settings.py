@@ -322,6 +322,8 @@ OAUTH2_PROVIDER = {
     "REQUEST_APPROVAL_PROMPT": "force",
     # Empty: the issuer is the origin the metadata document is served from.
     "OIDC_ISS_ENDPOINT": os.environ.get("OAUTH_ISSUER", "").strip().rstrip("/"),
+    # RFC 9728 metadata (/.well-known/oauth-protected-resource, project/oauth/resource.py).
+    "OAUTH2_PROTECTED_RESOURCE_NAME": "TaskHub API",
     # Only authorization code (+ PKCE S256), client credentials and refresh token exist.
     "OAUTH2_SERVER_CLASS": "project.oauth.server.AuthorizationServer",
     "OAUTH2_VALIDATOR_CLASS": "project.oauth.validators.Validator",
