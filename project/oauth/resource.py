@@ -30,6 +30,6 @@ class ResourceMetadataView(OAuthProtectedResourceMetadataView):  # type: ignore[
     http_method_names = ["get", "head", "options"]
 
     def get_authorization_servers(self, request: HttpRequest) -> list[Any]:
-        # As the RFC 8414 document (MetadataView) derives its issuer: OAUTH_ISSUER, else this origin.
+        # The issuer the RFC 8414 document publishes: OAUTH_ISSUER, else this origin.
         issuer = oauth2_settings.OIDC_ISS_ENDPOINT or request.build_absolute_uri("/").rstrip("/")
         return [issuer]
