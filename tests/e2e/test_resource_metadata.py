@@ -56,4 +56,3 @@ def test_every_401_links_the_document(asgi_server, method, path, headers, error)
     assert params["resource_metadata"] == asgi_server.url + WELL_KNOWN
     document = requests.get(params["resource_metadata"], timeout=10).json()
     assert document["resource"] == asgi_server.url
-
