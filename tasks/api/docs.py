@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponseBase
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .versioning import ALLOWED_VERSIONS, DEFAULT_VERSION
@@ -46,8 +46,8 @@ SAME_ORIGIN_ONLY = "; ".join(
 
 class SameOriginOnly(APIView):
     def finalize_response(
-        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
-    ) -> HttpResponseBase:
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Content-Security-Policy"] = SAME_ORIGIN_ONLY
         return response
