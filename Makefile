@@ -12,7 +12,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --require-
 # anyone else through sudo.
 APT := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 
-.PHONY: run test lint format schema migrate worker serve bench bench-quick bench-deps browser-deps clean install install-dev lock web redocly
+.PHONY: run test lint format schema migrate worker serve bench bench-quick bench-deps browser-deps clean install install-dev lock web redocly openapi-lint
 
 # Python 3.13 (or 3.12): `tools/find-python` looks on PATH and under pyenv; PYTHON=... overrides it.
 $(BIN)/python:
@@ -50,6 +50,22 @@ web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
 
 web: web/dist/index.html
 
+# Redocly CLI, pinned in tools/package.json and installed from its lock, lints the OpenAPI
+# documents (v1 and v2, as /api/schema/ serves them) with the rules in redocly.yaml.
+tools/node_modules/.package-lock.json: tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+
+redocly: tools/node_modules/.package-lock.json
+
+openapi-lint: export DEBUG ?= 1
+openapi-lint: export REDOCLY_TELEMETRY = off
+openapi-lint: export REDOCLY_SUPPRESS_UPDATE_NOTICE = true
+openapi-lint: install redocly
+	@out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && for version in v1 v2; do \
+		$(BIN)/python manage.py spectacular --api-version $$version --format openapi-json \
+			--file "$$out/$$version.json" || exit 1; \
+	done && tools/node_modules/.bin/redocly lint --config redocly.yaml "$$out/v1.json" "$$out/v2.json"
+
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
@@ -78,7 +94,7 @@ worker: install
 	$(BIN)/celery -A project worker --loglevel=INFO
 
 lint: export DEBUG ?= 1
-lint: install-dev redocly
+lint: install-dev openapi-lint
 	$(BIN)/python tools/locks.py check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
