@@ -128,4 +128,4 @@ bench-quick: install-dev bench-deps
 	$(BIN)/python -m bench --quick
 
 clean:
-	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache web/node_modules web/dist
+	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache web/node_modules web/dist tools/node_modules
