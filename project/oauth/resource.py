@@ -26,7 +26,7 @@ def resource_metadata_url(request: HttpRequest) -> str:
 
 
 @method_decorator(cache_control(public=True, max_age=3600), name="dispatch")
-class ResourceMetadataView(OAuthProtectedResourceMetadataView):  # type: ignore[misc]
+class ResourceMetadataView(OAuthProtectedResourceMetadataView):
     http_method_names = ["get", "head", "options"]
 
     def get_authorization_servers(self, request: HttpRequest) -> list[Any]:
