@@ -4,7 +4,7 @@ message / `connection_init` payload), never from a URL query string."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
@@ -16,6 +16,8 @@ from oauth2_provider.models import get_access_token_model
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from project.oauth.resource import resource_metadata_url
 
 from . import token_lookup
 
@@ -92,9 +94,14 @@ def query_string_has_token(query_string: bytes | str) -> bool:
 
 
 def bearer_challenge(
-    error: str | None = None, description: str | None = None, scope: str | None = None
+    error: str | None = None,
+    description: str | None = None,
+    scope: str | None = None,
+    resource_metadata: str | None = None,
 ) -> str:
-    """A `WWW-Authenticate` value (RFC 6750 section 3)."""
+    """A `WWW-Authenticate` value (RFC 6750 section 3). A 401 passes `resource_metadata`, the
+    absolute URL of the RFC 9728 document (`resource_metadata_url(request)`), so a client can
+    discover which authorization server issues tokens for this API."""
     parts = [f'realm="{REALM}"']
     if error:
         parts.append(f'error="{error}"')
@@ -102,6 +109,8 @@ def bearer_challenge(
         parts.append(f'error_description="{description}"')
     if scope:
         parts.append(f'scope="{scope}"')
+    if resource_metadata:
+        parts.append(f'resource_metadata="{resource_metadata}"')
     return "Bearer " + ", ".join(parts)
 
 
@@ -130,6 +139,7 @@ class AuthOutcome:
     scopes: frozenset[str] = frozenset()
     token: TokenAuth | None = None
     failure: AuthFailure | None = None
+    resource_metadata: str | None = None  # RFC 9728 document URL, for the challenge
 
     @property
     def ok(self) -> bool:
@@ -149,7 +159,9 @@ class AuthOutcome:
     def challenge(self) -> str:
         """The `WWW-Authenticate` header value for a failed outcome."""
         error = _FAILURE_ERRORS.get(self.failure or "")
-        return bearer_challenge(error, self.message if error else None)
+        return bearer_challenge(
+            error, self.message if error else None, resource_metadata=self.resource_metadata
+        )
 
 
 def authenticate_http_request(request: Any) -> AuthOutcome:
@@ -157,6 +169,13 @@ def authenticate_http_request(request: Any) -> AuthOutcome:
     first, else the Django session. Session requests with unsafe methods must pass the CSRF
     check here too, so a view exempted from Django's CSRF middleware stays protected."""
     django_request: HttpRequest = getattr(request, "_request", request)
+    outcome = _authenticate_http_request(django_request)
+    if outcome.ok:
+        return outcome
+    return replace(outcome, resource_metadata=resource_metadata_url(django_request))
+
+
+def _authenticate_http_request(django_request: HttpRequest) -> AuthOutcome:
     if query_string_has_token(django_request.META.get("QUERY_STRING", "")):
         return AuthOutcome(failure="query_token")
     raw = bearer_from_header(django_request.META.get("HTTP_AUTHORIZATION"))
@@ -205,8 +224,10 @@ class BearerAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Any) -> str:
         # DRF puts this on every 401, so it carries the reason the token was refused.
-        error = getattr(request, "_bearer_error", None)
-        return bearer_challenge(*error) if error else bearer_challenge()
+        error, description = getattr(request, "_bearer_error", (None, None))
+        return bearer_challenge(
+            error, description, resource_metadata=resource_metadata_url(request)
+        )
 
 
 class InsufficientScope(exceptions.PermissionDenied):

@@ -349,6 +349,8 @@ OAUTH2_PROVIDER = {
     "REQUEST_APPROVAL_PROMPT": "force",
     # Empty: the issuer is the origin the metadata document is served from.
     "OIDC_ISS_ENDPOINT": os.environ.get("OAUTH_ISSUER", "").strip().rstrip("/"),
+    # RFC 9728 metadata (/.well-known/oauth-protected-resource, project/oauth/resource.py).
+    "OAUTH2_PROTECTED_RESOURCE_NAME": "TaskHub API",
     # Only authorization code (+ PKCE S256), client credentials and refresh token exist.
     "OAUTH2_SERVER_CLASS": "project.oauth.server.AuthorizationServer",
     "OAUTH2_VALIDATOR_CLASS": "project.oauth.validators.Validator",
@@ -479,6 +481,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Relative: the API is described on whatever origin serves the document.
+    "SERVERS": [{"url": "/", "description": "This server"}],
+    # Redocly's `recommended` rules (make lint); see tasks/api/openapi_hooks.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tasks.api.openapi_hooks.add_summaries",
+        "tasks.api.openapi_hooks.type_nullable_references",
+    ],
 }
 
 # --- GraphQL --------------------------------------------------------------------------------------

@@ -17,4 +17,3 @@ urlpatterns = [
     # The web app: index.html for /app/ and each of its client-side routes.
     re_path(r"^app/(?P<path>.*)$", app_index, name="web-app"),
 ]
-

@@ -7,7 +7,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from oauth2_provider import views as dot_views
 
+<<<<<<< HEAD
 from project.oauth.client_throttle import throttle_client_failures
+=======
+from project.oauth.resource import ROUTE_NAME, ResourceMetadataView
+>>>>>>> packaging
 from project.oauth.views import IntrospectView, MetadataView, refuse_nul_bytes
 
 # Only the endpoints API.md names; DOT's application-management, device and OIDC views stay off.
@@ -41,6 +45,12 @@ urlpatterns = [
         ".well-known/oauth-authorization-server",
         MetadataView.as_view(),
         name="oauth-server-metadata",
+    ),
+    # RFC 9728: every 401's WWW-Authenticate names it (project.auth.bearer_challenge).
+    path(
+        ".well-known/oauth-protected-resource",
+        ResourceMetadataView.as_view(),
+        name=ROUTE_NAME,
     ),
     path(
         "accounts/login/",
