@@ -7,11 +7,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from oauth2_provider import views as dot_views
 
-<<<<<<< HEAD
 from project.oauth.client_throttle import throttle_client_failures
-=======
 from project.oauth.resource import ROUTE_NAME, ResourceMetadataView
->>>>>>> packaging
 from project.oauth.views import IntrospectView, MetadataView, refuse_nul_bytes
 
 # Only the endpoints API.md names; DOT's application-management, device and OIDC views stay off.
