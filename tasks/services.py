@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from . import events, uploads
+from . import events, search, uploads
 from .errors import FieldError, NotFound, PermissionDenied, ValidationError
 from .models import Attachment, Comment, Membership, Project, Role, Task
 from .permissions import Action, can, can_delete_own_or_any, can_grant
@@ -395,6 +395,11 @@ def task_update(
         values = {name: cleaned[name] for name in changed}
         if "status" in changed:
             values["completed_at"] = now if cleaned["status"] == Task.Status.DONE else None
+        if "title" in changed or "description" in changed:
+            # update() skips the field's pre_save, as it skips auto_now: set it here.
+            values["search_text"] = search.document(
+                cleaned.get("title", task.title), cleaned.get("description", task.description)
+            )
         updated = Task.objects.filter(pk=task.pk, version=task.version).update(
             **values, version=task.version + 1, updated_at=now
         )
