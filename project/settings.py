@@ -298,6 +298,9 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# /readyz says `jobs: stalled` when jobs wait and no worker answers a ping (project.job_queue).
+JOB_WORKER_PING_TIMEOUT_SECONDS = env_float("JOB_WORKER_PING_TIMEOUT_SECONDS", 0.5)
+JOB_WORKER_CHECK_SECONDS = env_float("JOB_WORKER_CHECK_SECONDS", 15)
 
 # --- Outgoing webhooks (tasks.webhook_delivery, tasks.outbound) -----------------------------------
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
@@ -394,11 +397,12 @@ WHITENOISE_USE_FINDERS = DEBUG
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_PROJECT_QUOTA_BYTES = env_int("ATTACHMENT_PROJECT_QUOTA_BYTES", 500 * 1024 * 1024)
 ATTACHMENT_MAX_IMAGE_PIXELS = env_int("ATTACHMENT_MAX_IMAGE_PIXELS", 40_000_000)
-# The size limit stops a multipart upload while it streams, ahead of Django's own handlers.
+# The size limit stops a multipart upload while it streams, ahead of the storing handlers.
 FILE_UPLOAD_HANDLERS = [
     "tasks.uploads.limits.SizeLimitUploadHandler",
-    "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    # Django's two storing handlers, hashing each file as it streams in (tasks.uploads.hashing).
+    "tasks.uploads.hashing.HashingMemoryFileUploadHandler",
+    "tasks.uploads.hashing.HashingTemporaryFileUploadHandler",
 ]
 # S3-compatible object storage (AWS S3, MinIO, Ceph, R2...) instead of MEDIA_ROOT when a bucket is
 # named. Credentials come from boto3's usual sources (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,

@@ -486,11 +486,13 @@ def attachment_add(*, actor: User, task_id: object, file: Any, name: object = No
     `required`, `invalid_name`, `too_large`, `unsupported_type`, `type_mismatch`,
     `invalid_image`), the project quota (`quota_exceeded`) again under a lock on the project.
     The file goes to storage under a random key first; if the row is not committed it is removed.
-    After the commit `jobs.process_attachment` computes the sha256 and, for images, the size and
-    a thumbnail."""
+    The sha256 was computed while the upload streamed in (`uploads.hashing`), so the answer
+    carries it with or without a worker; after the commit `jobs.process_attachment` does the
+    derived work only (for images: the size and a thumbnail) and marks the attachment processed."""
     task = task_get(actor, task_id)
     _require(role_of(actor, task.project_id), Action.CONTRIBUTE)
     checked = uploads.check_upload(file, name=name)
+    digest = uploads.sha256_of_upload(file)
     _check_quota(task.project_id, checked.size)
     key = uploads.storage.save_upload(task.project_id, file)
     try:
@@ -506,6 +508,7 @@ def attachment_add(*, actor: User, task_id: object, file: Any, name: object = No
                 name=checked.name,
                 size=checked.size,
                 content_type=checked.content_type,
+                sha256=digest,
                 uploaded_by=actor,
             )
             events.attachment_added(actor, attachment)
