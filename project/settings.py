@@ -404,6 +404,9 @@ FILE_UPLOAD_HANDLERS = [
     "tasks.uploads.hashing.HashingMemoryFileUploadHandler",
     "tasks.uploads.hashing.HashingTemporaryFileUploadHandler",
 ]
+# Downloads from local disk handed to nginx (`X-Accel-Redirect`) after the access check: the
+# path of an `internal` location aliased to MEDIA_ROOT (deploy/nginx.conf), e.g. /_attachments/.
+DOWNLOAD_ACCEL_REDIRECT = os.environ.get("DOWNLOAD_ACCEL_REDIRECT", "").strip()
 # S3-compatible object storage (AWS S3, MinIO, Ceph, R2...) instead of MEDIA_ROOT when a bucket is
 # named. Credentials come from boto3's usual sources (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,
 # an instance role), never from this file. Keys are random, so overwriting needs no existence check.
