@@ -12,6 +12,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -172,39 +173,63 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", CORS_ALLOWED_ORIGINS)
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", [])
 
 # --- Database -------------------------------------------------------------------------------------
-DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
-if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
-        )
+# SQLite (the embedded default, or `DATABASE_URL=sqlite:///path`) and PostgreSQL. Any other engine
+# is refused at start: the suite, the search index and the locking are proven on these two only.
+_SQLITE_ENGINE = "django.db.backends.sqlite3"
+_POSTGRES_ENGINE = "django.db.backends.postgresql"
+
+
+def sqlite_database(name: str) -> dict[str, object]:
+    """The one SQLite configuration, whether named by SQLITE_PATH or by DATABASE_URL."""
+    return {
+        "ENGINE": _SQLITE_ENGINE,
+        "NAME": name,
+        # Wait for a writer instead of failing at once with "database is locked".
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
+
+
+def _parse_database_url(url: str) -> dict[str, Any]:
+    scheme = url.split("://", 1)[0] if "://" in url else "a bare word"
+    try:
+        parsed = dict(dj_database_url.parse(url))
+    except ValueError:  # dj_database_url's UnknownSchemeError (e.g. mariadb://) is one
+        parsed = {"ENGINE": None}
+    if parsed["ENGINE"] not in {_SQLITE_ENGINE, _POSTGRES_ENGINE}:
+        sys.exit(
+            f"Refusing to start: DATABASE_URL names {scheme!r}; TaskHub runs on PostgreSQL "
+            "(postgres://...) or SQLite (sqlite:///path), not on MySQL, MariaDB or others."
+        )
+    return parsed
+
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+_database = _parse_database_url(DATABASE_URL) if DATABASE_URL else None
+if _database is None:
+    DATABASES = {
+        "default": sqlite_database(os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")))
+    }
+elif _database["ENGINE"] == _SQLITE_ENGINE:
+    DATABASES = {"default": sqlite_database(str(_database["NAME"]))}
+else:
+    _database.update(CONN_MAX_AGE=env_int("DB_CONN_MAX_AGE", 60), CONN_HEALTH_CHECKS=True)
     # An unreachable database fails a request fast (503) instead of hanging it.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    _database.setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5)
     )
     # Under ASGI every sync request runs in a thread of its own, so CONN_MAX_AGE keeps one
     # connection per finished request open until it is garbage collected (make bench: 74 server
     # connections after 3 s of 8 clients). A per-process pool reuses a few instead.
-    # On by default for PostgreSQL; DB_POOL_SIZE=0 goes back to persistent connections.
-    _is_postgres = DATABASES["default"]["ENGINE"].endswith("postgresql")
-    DB_POOL_SIZE = env_int("DB_POOL_SIZE", 10 if _is_postgres else 0)
+    # On by default; DB_POOL_SIZE=0 goes back to persistent connections.
+    DB_POOL_SIZE = env_int("DB_POOL_SIZE", 10)
     if DB_POOL_SIZE > 0:
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"]["OPTIONS"]["pool"] = {
+        _database["CONN_MAX_AGE"] = 0
+        _database["OPTIONS"]["pool"] = {
             "min_size": 1,
             "max_size": DB_POOL_SIZE,
             "timeout": env_int("DB_CONNECT_TIMEOUT", 5),
         }
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            # Wait for a writer instead of failing at once with "database is locked".
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-        }
-    }
+    DATABASES = {"default": _database}
 
 # Primary keys stay `AutoField`: graphene-django maps only AutoField to global-ID filters.
 # The event log, which grows without bound, declares a BigAutoField of its own.
@@ -281,6 +306,9 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# /readyz says `jobs: stalled` when jobs wait and no worker answers a ping (project.job_queue).
+JOB_WORKER_PING_TIMEOUT_SECONDS = env_float("JOB_WORKER_PING_TIMEOUT_SECONDS", 0.5)
+JOB_WORKER_CHECK_SECONDS = env_float("JOB_WORKER_CHECK_SECONDS", 15)
 
 # --- Outgoing webhooks (tasks.webhook_delivery, tasks.outbound) -----------------------------------
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
@@ -417,12 +445,16 @@ WHITENOISE_USE_FINDERS = DEBUG
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_PROJECT_QUOTA_BYTES = env_int("ATTACHMENT_PROJECT_QUOTA_BYTES", 500 * 1024 * 1024)
 ATTACHMENT_MAX_IMAGE_PIXELS = env_int("ATTACHMENT_MAX_IMAGE_PIXELS", 40_000_000)
-# The size limit stops a multipart upload while it streams, ahead of Django's own handlers.
+# The size limit stops a multipart upload while it streams, ahead of the storing handlers.
 FILE_UPLOAD_HANDLERS = [
     "tasks.uploads.limits.SizeLimitUploadHandler",
-    "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    # Django's two storing handlers, hashing each file as it streams in (tasks.uploads.hashing).
+    "tasks.uploads.hashing.HashingMemoryFileUploadHandler",
+    "tasks.uploads.hashing.HashingTemporaryFileUploadHandler",
 ]
+# Downloads from local disk handed to nginx (`X-Accel-Redirect`) after the access check: the
+# path of an `internal` location aliased to MEDIA_ROOT (deploy/nginx.conf), e.g. /_attachments/.
+DOWNLOAD_ACCEL_REDIRECT = os.environ.get("DOWNLOAD_ACCEL_REDIRECT", "").strip()
 # S3-compatible object storage (AWS S3, MinIO, Ceph, R2...) instead of MEDIA_ROOT when a bucket is
 # named. Credentials come from boto3's usual sources (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,
 # an instance role), never from this file. Keys are random, so overwriting needs no existence check.

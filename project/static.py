@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponseBase
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 from .middleware import GetResponse
+from .static_files import streaming_serve
 
 
 class StaticFilesMiddleware(WhiteNoiseMiddleware):
@@ -20,6 +21,7 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
 
     sync_capable = True
     async_capable = True
+    serve = staticmethod(streaming_serve)  # an async iterator under ASGI: project/static_files.py
 
     def __init__(self, get_response: GetResponse, *args: Any, **kwargs: Any) -> None:
         super().__init__(get_response, *args, **kwargs)

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from .search import SearchDocumentField
 from .text import validate_display_text
 
 
@@ -84,6 +85,8 @@ class Task(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # Title and description folded for search (tasks.search); trigram-indexed on PostgreSQL.
+    search_text = SearchDocumentField()
 
     class Meta:
         indexes = [

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Field, Sum
 from django.utils import timezone
 
-from . import events, uploads
+from . import events, search, uploads
 from .errors import FieldError, NotFound, PermissionDenied, ValidationError
 from .models import Attachment, Comment, Membership, Project, Role, Task
 from .permissions import Action, can, can_delete_own_or_any, can_grant
@@ -454,6 +454,11 @@ def task_update(
         values = {name: cleaned[name] for name in changed}
         if "status" in changed:
             values["completed_at"] = now if cleaned["status"] == Task.Status.DONE else None
+        if "title" in changed or "description" in changed:
+            # update() skips the field's pre_save, as it skips auto_now: set it here.
+            values["search_text"] = search.document(
+                cleaned.get("title", task.title), cleaned.get("description", task.description)
+            )
         updated = Task.objects.filter(pk=task.pk, version=task.version).update(
             **values, version=task.version + 1, updated_at=now
         )
@@ -556,11 +561,13 @@ def attachment_add(*, actor: User, task_id: object, file: Any, name: object = No
     `required`, `invalid_name`, `too_large`, `unsupported_type`, `type_mismatch`,
     `invalid_image`), the project quota (`quota_exceeded`) again under a lock on the project.
     The file goes to storage under a random key first; if the row is not committed it is removed.
-    After the commit `jobs.process_attachment` computes the sha256 and, for images, the size and
-    a thumbnail."""
+    The sha256 was computed while the upload streamed in (`uploads.hashing`), so the answer
+    carries it with or without a worker; after the commit `jobs.process_attachment` does the
+    derived work only (for images: the size and a thumbnail) and marks the attachment processed."""
     task = task_get(actor, task_id)
     _require(role_of(actor, task.project_id), Action.CONTRIBUTE)
     checked = uploads.check_upload(file, name=name)
+    digest = uploads.sha256_of_upload(file)
     _check_quota(task.project_id, checked.size)
     key = uploads.storage.save_upload(task.project_id, file)
     try:
@@ -576,6 +583,7 @@ def attachment_add(*, actor: User, task_id: object, file: Any, name: object = No
                 name=checked.name,
                 size=checked.size,
                 content_type=checked.content_type,
+                sha256=digest,
                 uploaded_by=actor,
             )
             events.attachment_added(actor, attachment)

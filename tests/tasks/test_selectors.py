@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from tasks import selectors, services
 from tasks.errors import NotFound
@@ -218,26 +217,9 @@ def test_search_never_fails_on_odd_input(searchable, owner, text):
     list(task_list(owner, TaskQuery(search=text)))
 
 
-@pytest.mark.postgres
-def test_postgres_search_is_word_based_and_uses_the_gin_index(searchable, owner):
+def test_search_words_are_all_required_in_any_order(searchable, owner):
     assert titles(owner, search="deploy bill") == ["Deploy the billing service"]
     assert titles(owner, search="billing deploy") == ["Deploy the billing service"]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'task_search_gin_idx'")
-        (indexdef,) = cursor.fetchone()
-    assert "USING gin" in indexdef
-    # task_list searches with the very expression the index is built on...
-    listed_sql, _ = task_list(owner, TaskQuery(search="deploy")).query.sql_with_params()
-    assert selectors.SEARCH_VECTOR_SQL in listed_sql
-    # ...so PostgreSQL can answer it from the index (on a table this small the planner would
-    # rather scan, hence enable_seqscan off).
-    queryset = selectors.search_tasks(Task.objects.all(), "deploy")
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        sql, params = queryset.query.sql_with_params()
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Bitmap Index Scan on task_search_gin_idx" in plan, plan
 
 
 # --- Ordering ------------------------------------------------------------------------------------
