@@ -271,7 +271,15 @@ class WebhookDelivery(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["webhook", "-id"], name="delivery_webhook_idx")]
+        indexes = [
+            models.Index(fields=["webhook", "-id"], name="delivery_webhook_idx"),
+            # The outbox sweeper's scan (tasks.webhook_delivery.schedule_overdue): pending only.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(state="pending"),
+                name="delivery_pending_idx",
+            ),
+        ]
         ordering = ["-id"]
 
     def __str__(self) -> str:

@@ -152,17 +152,18 @@ def claim_overdue(limit: int) -> Claim:
 
 
 def complete(taken: Claim) -> None:
-    """Schedules the claimed events' webhook deliveries and deletes their entries. If the jobs
-    cannot be scheduled (broker down) the entries stay, for the sweeper once the claim lapses."""
-    ids = [item.event_id for item in taken.pending]
+    """Deletes the claimed entries, then schedules their events' first webhook attempts. The
+    deliveries are rows of their own, committed with the change: if scheduling fails (broker
+    down) or the process dies right here, the sweeper schedules them (`sweep_deliveries`)."""
+    OutboxEntry.objects.filter(
+        pk__in=[item.event_id for item in taken.pending], claim=taken.token
+    ).delete()
     with_deliveries = [item.event_id for item in taken.pending if item.has_deliveries]
     try:
         if with_deliveries:
             webhook_delivery.schedule_first_attempts(with_deliveries)
     except Exception:
         logger.exception("webhook enqueue failed", extra={"event_ids": with_deliveries})
-        return
-    OutboxEntry.objects.filter(pk__in=ids, claim=taken.token).delete()
 
 
 def _bump_generations(project_ids: list[int]) -> None:
@@ -182,13 +183,23 @@ def dispatch(batch: list[Pending]) -> int:
 
 
 def sweep(limit: int | None = None) -> int:
-    """Dispatches every entry whose grace period lapsed. Returns how many it sent."""
+    """Dispatches every entry whose grace period lapsed, then schedules the webhook attempts that
+    are overdue by a grace period. Returns how many events it sent."""
     sent = 0
     while True:
         taken = claim_overdue(limit or settings.OUTBOX_SWEEP_BATCH)
         if not taken.pending:
-            return sent
+            break
         sent += _send(taken)
+    sweep_deliveries()
+    return sent
+
+
+def sweep_deliveries() -> None:
+    try:
+        webhook_delivery.schedule_overdue(timezone.now() - grace())
+    except Exception:
+        logger.exception("webhook enqueue failed")
 
 
 def _send(taken: Claim) -> int:

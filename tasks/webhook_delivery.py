@@ -26,12 +26,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import outbound
@@ -72,6 +73,26 @@ def schedule_first_attempts(event_ids: list[int]) -> int:
     for delivery_id, sequence in first.values_list("id", "sequence"):
         schedule(delivery_id, sequence, 1, 0.0)
         scheduled += 1
+    return scheduled
+
+
+def schedule_overdue(cutoff: datetime) -> int:
+    """Schedules again the attempts that should have started before `cutoff`: first attempts
+    never made (their dispatch was lost: a crash, a broker outage) and retries whose job was lost
+    (in-process retries die with their process). A duplicate of a job still on its way is a
+    no-op (`run_attempt`), so this is safe to run at any time, from any number of processes."""
+    pending = WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING)
+    overdue = pending.filter(
+        Q(attempt_count=0, created_at__lte=cutoff) | Q(next_attempt_at__lte=cutoff)
+    ).order_by("id")
+    scheduled = 0
+    for delivery_id, sequence, attempt_count in overdue.values_list(
+        "id", "sequence", "attempt_count"
+    ):
+        schedule(delivery_id, sequence, attempt_count + 1, 0.0)
+        scheduled += 1
+    if scheduled:
+        logger.warning("overdue webhook attempts scheduled", extra={"count": scheduled})
     return scheduled
 
 

@@ -1,6 +1,7 @@
 """Events are written in the change's transaction and published only after it commits, to the
-`project.<id>` and `task.<id>` groups. A rollback leaves no event and publishes nothing; a dead
-channel layer or cache is logged and never undoes or fails a committed change."""
+`project.<id>` group (sockets on a task listen there and filter). A rollback leaves no event and
+publishes nothing; a dead channel layer or cache is logged and never undoes or fails a committed
+change."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ class Boom(Exception):
 def all_services(project: Any, task: Any, comment: Any, attachment: Any, users: Any) -> list[Any]:
     """One call of every service that records an event, as (expected groups, call) pairs."""
     owner, admin, member, viewer = users
-    p, t = f"project.{project.pk}", f"task.{task.pk}"
+    p = f"project.{project.pk}"
     return [
         (["project.*"], lambda: services.project_create(actor=member, name="Other")),
         (
@@ -49,18 +50,18 @@ def all_services(project: Any, task: Any, comment: Any, attachment: Any, users: 
             lambda: services.member_remove(actor=admin, project_id=project.pk, user_id=viewer.pk),
         ),
         (
-            [p, "task.*"],
+            [p],
             lambda: services.task_create(actor=member, project_id=project.pk, title="T"),
         ),
         (
-            [p, t],
+            [p],
             lambda: services.task_update(actor=member, task_id=task.pk, changes={"title": "U"}),
         ),
-        ([p, t], lambda: services.comment_add(actor=member, task_id=task.pk, body="c")),
-        ([p, t], lambda: services.comment_update(actor=member, comment_id=comment.pk, body="d")),
-        ([p, t], lambda: services.comment_delete(actor=member, comment_id=comment.pk)),
-        ([p, t], lambda: services.attachment_delete(actor=admin, attachment_id=attachment.pk)),
-        ([p, t], lambda: services.task_delete(actor=admin, task_id=task.pk)),
+        ([p], lambda: services.comment_add(actor=member, task_id=task.pk, body="c")),
+        ([p], lambda: services.comment_update(actor=member, comment_id=comment.pk, body="d")),
+        ([p], lambda: services.comment_delete(actor=member, comment_id=comment.pk)),
+        ([p], lambda: services.attachment_delete(actor=admin, attachment_id=attachment.pk)),
+        ([p], lambda: services.task_delete(actor=admin, task_id=task.pk)),
     ]
 
 
@@ -237,7 +238,7 @@ def test_a_dead_cache_does_not_stop_the_publish(
         django_capture_on_commit_callbacks(execute=True),
     ):
         services.comment_add(actor=member, task_id=task.pk, body="still delivered")
-    assert layer.groups() == [f"project.{task.project_id}", f"task.{task.pk}"]
+    assert layer.groups() == [f"project.{task.project_id}"]
     assert [r.getMessage() for r in caplog.records] == ["cache generation bump failed"]
     assert task.comments.get().body == "still delivered"
 
@@ -255,15 +256,13 @@ def memory_layer(settings: Any) -> Any:
     channel_layers.backends = {}
 
 
-def test_subscribers_of_both_groups_receive_the_event(
+def test_subscribers_of_the_project_group_receive_the_event(
     memory_layer, task, member, django_capture_on_commit_callbacks
 ):
     on_project = async_to_sync(memory_layer.new_channel)()
-    on_task = async_to_sync(memory_layer.new_channel)()
     elsewhere = async_to_sync(memory_layer.new_channel)()
     async_to_sync(memory_layer.group_add)(f"project.{task.project_id}", on_project)
-    async_to_sync(memory_layer.group_add)(f"task.{task.pk}", on_task)
-    async_to_sync(memory_layer.group_add)(f"task.{task.pk + 1}", elsewhere)
+    async_to_sync(memory_layer.group_add)(f"project.{task.project_id + 1}", elsewhere)
 
     with django_capture_on_commit_callbacks(execute=True):
         services.task_update(actor=member, task_id=task.pk, changes={"priority": "high"})
@@ -271,7 +270,6 @@ def test_subscribers_of_both_groups_receive_the_event(
     event = Event.objects.latest("id")
     expected = {"type": "domain.event", "event": events.event_payload(event)}
     assert async_to_sync(memory_layer.receive)(on_project) == expected
-    assert async_to_sync(memory_layer.receive)(on_task) == expected
     assert expected["event"]["data"]["changedFields"] == ["priority"]
     assert memory_layer.channels.get(elsewhere) is None or memory_layer.channels[elsewhere].empty()
 
