@@ -8,19 +8,23 @@ webhooks and one `OutboxEntry` (the "to dispatch" mark). After the commit:
   the event loop serving the request, and the request returns without waiting for its fan-out.
   Code that runs on no event loop (a Celery worker, a management command, a plain test) dispatches
   inline instead: it has no response to delay.
-- The dispatcher claims the entries (a compare-and-set on `claim`), sends each event to the
-  channel layer, schedules the first attempt of its webhook deliveries and deletes the entries.
+- The dispatcher reads which of its entries no sweeper has claimed, sends those events to the
+  channel layer, deletes the entries still unclaimed and schedules the first attempt of their
+  webhook deliveries.
 - The sweeper (`sweep`) dispatches again whatever is still there `OUTBOX_GRACE_SECONDS` after its
   commit or after its last claim: a process killed between its commit and its dispatch loses
   nothing. It runs as a Celery beat task with a broker (project/celery.py), as a loop in each web
   process on the embedded default (`SweepInProcess`), and as `manage.py dispatch_outbox`.
 
-Concurrent sweepers and dispatchers never both dispatch an entry: on PostgreSQL a sweeper selects
-with FOR UPDATE SKIP LOCKED; everywhere the claim itself is an UPDATE whose WHERE re-checks that the
-entry is still free (SQLite serialises writers; PostgreSQL re-evaluates the WHERE on the locked
-row). Dispatch is at least once: an entry whose dispatcher died mid-way is dispatched again after
-its claim lapses. A re-sent event reaches sockets again (they de-duplicate by event id, as they do
-for resumes); a webhook delivery keeps its `webhook-id`, and its duplicate jobs are no-ops.
+Concurrent sweepers never both dispatch an entry: on PostgreSQL a sweeper selects with FOR UPDATE
+SKIP LOCKED; everywhere the claim itself is an UPDATE whose WHERE re-checks that the entry is still
+free (SQLite serialises writers; PostgreSQL re-evaluates the WHERE on the locked row). A sweeper
+takes an entry only OUTBOX_GRACE_SECONDS after its commit, and the after-commit dispatcher skips
+and never deletes an entry a sweeper claimed; both send an event only if the dispatcher runs that
+late and a sweeper claims the entry between the dispatcher's read and its delete. Dispatch is at
+least once: an entry whose dispatcher died mid-way is dispatched again after its claim lapses. A
+re-sent event reaches sockets again with the same event id; a webhook delivery keeps its
+`webhook-id`, and its duplicate jobs are no-ops.
 
 Why an `OutboxEntry` table rather than a `dispatched_at` column on `Event`: the table only ever
 holds undispatched events, so the sweeper's scan reads a few rows whatever the size of the log, the
@@ -67,9 +71,10 @@ class Pending:
 
 @dataclass
 class Claim:
-    """Entries a dispatcher owns until its claim lapses."""
+    """Entries a dispatcher sends: claimed by a sweeper under `token` until the claim lapses, or
+    (token None) fresh entries the after-commit dispatcher sends."""
 
-    token: uuid.UUID
+    token: uuid.UUID | None
     pending: list[Pending] = field(default_factory=list)
 
 
@@ -102,20 +107,16 @@ def after_commit(pending: Pending) -> None:
 
 
 def claim(batch: list[Pending]) -> Claim:
-    """Claims these fresh entries; those a sweeper took first (or already dispatched) drop out."""
-    taken = Claim(uuid.uuid4())
+    """The after-commit dispatcher's share of these entries: those no sweeper has claimed. A read,
+    not a write: a sweeper only claims an entry OUTBOX_GRACE_SECONDS after its commit, and
+    `complete` deletes only entries still unclaimed. Measured on the embedded default, a claiming
+    UPDATE here (a second write transaction, an fsync, the next write waiting for the lock) took
+    the REST write's median round trip from about 57 ms to 80-116 ms on this 2-core machine."""
     ids = [item.event_id for item in batch]
-    count = OutboxEntry.objects.filter(pk__in=ids, claim__isnull=True).update(
-        claim=taken.token, available_at=timezone.now() + grace()
+    fresh = set(
+        OutboxEntry.objects.filter(pk__in=ids, claim__isnull=True).values_list("pk", flat=True)
     )
-    if count == len(ids):
-        taken.pending = list(batch)
-    elif count:
-        mine = set(
-            OutboxEntry.objects.filter(pk__in=ids, claim=taken.token).values_list("pk", flat=True)
-        )
-        taken.pending = [item for item in batch if item.event_id in mine]
-    return taken
+    return Claim(None, [item for item in batch if item.event_id in fresh])
 
 
 def claim_overdue(limit: int) -> Claim:

@@ -125,19 +125,25 @@ def test_an_entry_is_dispatched_by_one_claimer_only(
         django_capture_on_commit_callbacks, lambda: make_task(project, member)
     )
     pending = outbox.Pending(event.pk, project.pk, events.event_payload(event), False)
-    first = outbox.claim([pending])
-    assert [item.event_id for item in first.pending] == [event.pk]
-    assert outbox.claim([pending]).pending == []  # the after-commit dispatcher, a second time
-    assert outbox.claim_overdue(10).pending == []  # a sweeper, while the claim holds
+    assert [item.event_id for item in outbox.claim([pending]).pending] == [event.pk]
+    assert outbox.claim_overdue(10).pending == []  # no sweeper within the grace period
 
-    # The claimer died: once its claim lapses, a sweeper takes the entry, and only one does.
-    OutboxEntry.objects.filter(pk=event.pk).update(available_at=timezone.now())
+    # The after-commit dispatch never came: once the grace period lapses one sweeper takes it.
+    overdue(settings)
     swept = outbox.claim_overdue(10)
     assert [item.event_id for item in swept.pending] == [event.pk]
-    assert outbox.claim_overdue(10).pending == []
-    outbox.complete(first)  # the first claimer's late completion deletes nothing of the sweeper's
+    assert outbox.claim_overdue(10).pending == []  # a second sweeper, while the claim holds
+    assert outbox.claim([pending]).pending == []  # a late after-commit dispatcher
+    outbox.complete(outbox.Claim(None, [pending]))  # deletes nothing a sweeper claimed
     assert OutboxEntry.objects.filter(pk=event.pk).exists()
-    outbox.complete(swept)
+
+    # That sweeper died too: its claim lapses and another sweeper takes the entry.
+    overdue(settings)
+    again = outbox.claim_overdue(10)
+    assert [item.event_id for item in again.pending] == [event.pk]
+    outbox.complete(swept)  # the dead sweeper's late completion deletes nothing either
+    assert OutboxEntry.objects.filter(pk=event.pk).exists()
+    outbox.complete(again)
     assert not OutboxEntry.objects.filter(pk=event.pk).exists()
 
 
