@@ -6,13 +6,16 @@ change."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 from django.db import connection, transaction
+from django.test import override_settings
 
 from tasks import events, services
 from tasks.models import Event, Task
@@ -180,17 +183,28 @@ def test_two_first_bumps_racing_both_count(task, monkeypatch):
 # --- Failures after the commit -------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def channel_layer_setting(config: dict[str, Any]) -> Iterator[None]:
+    """CHANNEL_LAYERS changed for one test. Changing the setting drops Channels' layer instances
+    (and restoring it does again); the previous ones are put back afterwards, because the live
+    test server's hub keeps listening on the layer it joined."""
+    saved = channel_layers.backends
+    with override_settings(CHANNEL_LAYERS=config):
+        yield
+    channel_layers.backends = saved
+
+
 @pytest.fixture
-def dead_channel_layer(settings: Any) -> Any:
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": DEAD_REDIS, "socket_connect_timeout": 1}]},
+def dead_channel_layer() -> Iterator[None]:
+    with channel_layer_setting(
+        {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [{"address": DEAD_REDIS, "socket_connect_timeout": 1}]},
+            }
         }
-    }
-    channel_layers.backends = {}
-    yield
-    channel_layers.backends = {}
+    ):
+        yield
 
 
 def test_a_dead_channel_layer_leaves_the_change_committed_and_logs(
@@ -247,13 +261,11 @@ def test_a_dead_cache_does_not_stop_the_publish(
 
 
 @pytest.fixture
-def memory_layer(settings: Any) -> Any:
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    channel_layers.backends = {}
-    layer = get_channel_layer()
-    assert isinstance(layer, InMemoryChannelLayer)
-    yield layer
-    channel_layers.backends = {}
+def memory_layer() -> Iterator[InMemoryChannelLayer]:
+    with channel_layer_setting({"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}):
+        layer = get_channel_layer()
+        assert isinstance(layer, InMemoryChannelLayer)
+        yield layer
 
 
 def test_subscribers_of_the_project_group_receive_the_event(
