@@ -91,7 +91,7 @@ serve: install web
 		--timeout-graceful-shutdown 30 --ws-per-message-deflate false
 
 worker: install
-	$(BIN)/celery -A project worker --loglevel=INFO
+	$(BIN)/celery -A project worker --beat --schedule /tmp/taskhub-celerybeat-schedule --loglevel=INFO
 
 lint: export DEBUG ?= 1
 lint: install-dev openapi-lint

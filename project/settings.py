@@ -310,6 +310,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 JOB_WORKER_PING_TIMEOUT_SECONDS = env_float("JOB_WORKER_PING_TIMEOUT_SECONDS", 0.5)
 JOB_WORKER_CHECK_SECONDS = env_float("JOB_WORKER_CHECK_SECONDS", 15)
 
+# --- Transactional outbox (tasks.outbox) ---------------------------------------------------------
+# An event committed and not dispatched this long after its commit (a crash, a lost job) is
+# dispatched again by the sweeper; also how long a dispatcher owns an entry it claimed.
+OUTBOX_GRACE_SECONDS = env_float("OUTBOX_GRACE_SECONDS", 30)
+OUTBOX_SWEEP_INTERVAL_SECONDS = env_float("OUTBOX_SWEEP_INTERVAL_SECONDS", 10)
+OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 200)
+# Who sweeps: Celery beat with a broker (project/celery.py), else a loop in each web process.
+OUTBOX_SWEEP_IN_PROCESS = env_bool("OUTBOX_SWEEP_IN_PROCESS", not REDIS_URL)
+# Test hook only (the crash test): the web process waits this long before dispatching.
+OUTBOX_TEST_DISPATCH_DELAY_SECONDS = env_float("OUTBOX_TEST_DISPATCH_DELAY_SECONDS", 0)
+
 # --- Outgoing webhooks (tasks.webhook_delivery, tasks.outbound) -----------------------------------
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10)

@@ -194,6 +194,26 @@ class Event(models.Model):
         return f"{self.type} #{self.pk}"
 
 
+class OutboxEntry(models.Model):
+    """An event committed with its change and not yet dispatched (tasks.outbox): the change's
+    transaction writes it, the dispatcher deletes it once the event is sent. `claim` and
+    `available_at` form a lease: a dispatcher owns the entry until `available_at`, after which a
+    sweeper may take it again. Only undispatched events have a row, so the table stays small and
+    the sweeper's scan (by `available_at`) reads a handful of rows, not the event log."""
+
+    event = models.OneToOneField(
+        Event, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    available_at = models.DateTimeField()
+    claim = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["available_at"], name="outbox_available_idx")]
+
+    def __str__(self) -> str:
+        return f"Outbox entry of event #{self.pk}"
+
+
 # --- Outgoing webhooks (tasks.webhooks, tasks.webhook_delivery) -----------------------------------
 
 
@@ -256,7 +276,15 @@ class WebhookDelivery(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["webhook", "-id"], name="delivery_webhook_idx")]
+        indexes = [
+            models.Index(fields=["webhook", "-id"], name="delivery_webhook_idx"),
+            # The outbox sweeper's scan (tasks.webhook_delivery.schedule_overdue): pending only.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(state="pending"),
+                name="delivery_pending_idx",
+            ),
+        ]
         ordering = ["-id"]
 
     def __str__(self) -> str:
