@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import graphene
 from django.contrib.auth import get_user_model
@@ -18,12 +18,14 @@ from graphene import relay
 from tasks import models, selectors
 from tasks.errors import NotFound
 
+from .connections import DocumentedConnection, page_arguments
 from .context import loaders, viewer
 from .dataloaders import USER_FIELDS, _instance
 from .enums import Role, TaskPriority, TaskStatus
 from .ids import decode_id
 from .inputs import task_list_args, task_query
-from .pagination import CountableConnection, connection_args, paginate
+from .model_types import ModelObjectType
+from .pagination import paginate
 from .scalars import JSON
 from .webhook_types import Webhook, project_webhooks
 
@@ -54,25 +56,27 @@ def _payload_user(actor: dict[str, Any]) -> Any:
     return _instance(get_user_model(), USER_FIELDS, values, DEFAULT_DB_ALIAS)
 
 
-class User(graphene.ObjectType):
+class User(ModelObjectType):
+    """A person. `displayName` is the full name, or the username without one."""
+
     class Meta:
+        model = get_user_model()
+        fields = ("id", "username")
         interfaces = (relay.Node,)
-        description = "A person. `displayName` is the full name, or the username without one."
+        descriptions = {"username": "The login name, unique on this server."}
 
-    username = graphene.String(required=True)
-    display_name = graphene.String(required=True)
-
-    @classmethod
-    def is_type_of(cls, root: Any, info: Any) -> bool:
-        return isinstance(root, get_user_model())
+    display_name = graphene.String(
+        required=True, description="The full name, or the username when there is none."
+    )
 
     @staticmethod
     def resolve_display_name(root: Any, info: Any) -> str:
         full_name = f"{root.first_name} {root.last_name}".strip()
-        return full_name or root.username  # type: ignore[no-any-return]
+        return full_name or str(root.username)
 
     @classmethod
     def get_node(cls, info: Any, id: str) -> Any:
+        """Yourself, or someone who shares a project with you; anyone else is not found."""
         user = viewer(info)
         if not user.is_authenticated:
             raise NotFound("user")
@@ -89,35 +93,55 @@ class User(graphene.ObjectType):
         return found
 
 
-class Membership(graphene.ObjectType):
-    user = graphene.Field(User, required=True)
-    role = graphene.Field(Role, required=True)
-    joined_at = graphene.DateTime(required=True)
+class Membership(ModelObjectType):
+    """A user's place in a project, with their role there."""
+
+    class Meta:
+        model = models.Membership
+        fields = ("user", "role", "joined_at")
+        descriptions = {"joined_at": "When the user became a member."}
+
+    user = graphene.Field(User, required=True, description="The member.")
+    role = graphene.Field(Role, required=True, description="What the member may do here.")
 
     @staticmethod
     def resolve_user(root: models.Membership, info: Any) -> Any:
         return _related(root, "user", loaders(info).users.load)
 
 
-class Attachment(graphene.ObjectType):
+class Attachment(ModelObjectType):
+    """A file attached to a task. Images also get their `width` and `height`."""
+
     class Meta:
+        model = models.Attachment
+        fields = (
+            "id",
+            "task",
+            "name",
+            "size",
+            "content_type",
+            "sha256",
+            "width",
+            "height",
+            "state",
+            "uploaded_by",
+            "uploaded_at",
+        )
         interfaces = (relay.Node,)
+        descriptions = {
+            "name": "The file's original name, sanitised.",
+            "content_type": "The media type, sniffed from the bytes (not the one sent).",
+            "sha256": "The SHA-256 of the bytes, in hex.",
+            "width": "In pixels, for an image once processed; null otherwise.",
+            "height": "In pixels, for an image once processed; null otherwise.",
+            "uploaded_at": "When the file was uploaded.",
+        }
 
-    task = graphene.Field(lambda: Task)
-    name = graphene.String(required=True)
-    size = graphene.Int(required=True)
-    content_type = graphene.String(required=True)
-    sha256 = graphene.String(required=True)
+    task = graphene.Field(lambda: Task, description="The task; null if you may not see it.")
+    size = graphene.Int(required=True, description="In bytes.")
     url = graphene.String(required=True, description="Where to download the file (REST).")
-    width = graphene.Int()
-    height = graphene.Int()
     state = graphene.String(required=True, description="PENDING, PROCESSED or FAILED.")
-    uploaded_by = graphene.Field(User)
-    uploaded_at = graphene.DateTime(required=True)
-
-    @classmethod
-    def is_type_of(cls, root: Any, info: Any) -> bool:
-        return isinstance(root, models.Attachment)
+    uploaded_by = graphene.Field(User, description="Who uploaded it; null once deleted.")
 
     @staticmethod
     def resolve_task(root: models.Attachment, info: Any) -> Any:
@@ -140,19 +164,22 @@ class Attachment(graphene.ObjectType):
         return selectors.attachment_get(viewer(info), decode_id(id, "Attachment"))
 
 
-class Comment(graphene.ObjectType):
+class Comment(ModelObjectType):
+    """A comment on a task. Its author may edit or delete it; admins may delete any."""
+
     class Meta:
+        model = models.Comment
+        fields = ("id", "task", "author", "body", "created_at", "edited_at")
         interfaces = (relay.Node,)
+        connection_class = DocumentedConnection
+        descriptions = {
+            "body": "The text (1 to 5,000 characters).",
+            "created_at": "When the comment was written.",
+            "edited_at": "When the body last changed; null if never edited.",
+        }
 
-    task = graphene.Field(lambda: Task)
-    author = graphene.Field(User)
-    body = graphene.String(required=True)
-    created_at = graphene.DateTime(required=True)
-    edited_at = graphene.DateTime()
-
-    @classmethod
-    def is_type_of(cls, root: Any, info: Any) -> bool:
-        return isinstance(root, models.Comment)
+    task = graphene.Field(lambda: Task, description="The task commented on.")
+    author = graphene.Field(User, description="Who wrote it; null once that user is deleted.")
 
     @staticmethod
     def resolve_task(root: models.Comment, info: Any) -> Any:
@@ -167,36 +194,58 @@ class Comment(graphene.ObjectType):
         return selectors.comment_get(viewer(info), decode_id(id, "Comment"))
 
 
-class CommentConnection(CountableConnection):
-    class Meta:
-        node = Comment
+CommentConnection = Comment._meta.connection
 
 
-class Task(graphene.ObjectType):
+class Task(ModelObjectType):
+    """A task in a project. `version` grows by one on every change (optimistic concurrency)."""
+
     class Meta:
+        model = models.Task
+        fields = (
+            "id",
+            "project",
+            "title",
+            "description",
+            "status",
+            "priority",
+            "due_date",
+            "assignee",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "completed_at",
+            "version",
+        )
         interfaces = (relay.Node,)
+        connection_class = DocumentedConnection
+        descriptions = {
+            "title": "1 to 200 characters, without surrounding whitespace.",
+            "description": "Up to 10,000 characters; empty when there is none.",
+            "due_date": "The day the task is due, if any.",
+            "created_at": "When the task was created.",
+            "updated_at": "When the task last changed.",
+            "completed_at": "When the status became DONE; null while it is not DONE.",
+            "version": "+1 on every change; see expectedVersion.",
+        }
 
-    project = graphene.Field(lambda: Project, required=True)
-    title = graphene.String(required=True)
-    description = graphene.String(required=True)
-    status = graphene.Field(TaskStatus, required=True)
-    priority = graphene.Field(TaskPriority, required=True)
-    due_date = graphene.Date()
-    assignee = graphene.Field(User)
-    created_by = graphene.Field(User)
-    created_at = graphene.DateTime(required=True)
-    updated_at = graphene.DateTime(required=True)
-    completed_at = graphene.DateTime()
-    version = graphene.Int(required=True, description="+1 on every change; see expectedVersion.")
-    comments = graphene.Field(
-        graphene.NonNull(CommentConnection), **connection_args(backwards=False)
+    project = graphene.Field(lambda: Project, required=True, description="The task's project.")
+    status = graphene.Field(TaskStatus, required=True, description="Where the task stands.")
+    priority = graphene.Field(
+        TaskPriority, required=True, description="How urgent it is (MEDIUM unless set)."
     )
-    attachments = graphene.NonNull(graphene.List(graphene.NonNull(Attachment)))
-    comment_count = graphene.Int(required=True)
-
-    @classmethod
-    def is_type_of(cls, root: Any, info: Any) -> bool:
-        return isinstance(root, models.Task)
+    assignee = graphene.Field(User, description="The member working on it, if any.")
+    created_by = graphene.Field(User, description="Who created it; null once deleted.")
+    comments = graphene.Field(
+        graphene.NonNull(CommentConnection),
+        description="The comments, oldest first.",
+        **page_arguments(backwards=False),
+    )
+    attachments = graphene.NonNull(
+        graphene.List(graphene.NonNull(Attachment)),
+        description="The attached files, oldest first.",
+    )
+    comment_count = graphene.Int(required=True, description="How many comments the task has.")
 
     @staticmethod
     def resolve_project(root: models.Task, info: Any) -> Any:
@@ -238,9 +287,7 @@ class Task(graphene.ObjectType):
         return task
 
 
-class TaskConnection(CountableConnection):
-    class Meta:
-        node = Task
+TaskConnection = Task._meta.connection
 
 
 def resolve_task_list(
@@ -263,27 +310,36 @@ def resolve_task_list(
     return paginate(fetch, queryset.order_by().count, **page)
 
 
-class Project(graphene.ObjectType):
-    class Meta:
-        interfaces = (relay.Node,)
+class Project(ModelObjectType):
+    """A project: its members, their roles, and its tasks. The creator is its OWNER."""
 
-    name = graphene.String(required=True)
-    description = graphene.String(required=True)
-    created_at = graphene.DateTime(required=True)
-    updated_at = graphene.DateTime(required=True)
-    members = graphene.NonNull(graphene.List(graphene.NonNull(Membership)))
+    class Meta:
+        model = models.Project
+        fields = ("id", "name", "description", "created_at", "updated_at")
+        interfaces = (relay.Node,)
+        connection_class = DocumentedConnection
+        descriptions = {
+            "name": "1 to 120 characters.",
+            "description": "Up to 2,000 characters; empty when there is none.",
+            "created_at": "When the project was created.",
+            "updated_at": "When the project's name or description last changed.",
+        }
+
+    members = graphene.NonNull(
+        graphene.List(graphene.NonNull(Membership)),
+        description="Everyone in the project, with their roles.",
+    )
     viewer_role = graphene.Field(Role, description="Your role here.")
     tasks = graphene.Field(
-        graphene.NonNull(TaskConnection), **task_list_args(), **connection_args()
+        graphene.NonNull(TaskConnection),
+        description="The project's tasks, newest first unless `orderBy` says otherwise.",
+        **task_list_args(),
+        **page_arguments(),
     )
     webhooks = graphene.Field(
         graphene.NonNull(graphene.List(graphene.NonNull(Webhook))),
         description="Outgoing webhooks, for admins and the owner; empty for everyone else.",
     )
-
-    @classmethod
-    def is_type_of(cls, root: Any, info: Any) -> bool:
-        return isinstance(root, models.Project)
 
     @staticmethod
     def resolve_webhooks(root: models.Project, info: Any) -> list[models.Webhook]:
@@ -308,23 +364,41 @@ class Project(graphene.ObjectType):
         return project
 
 
-class ProjectConnection(CountableConnection):
-    class Meta:
-        node = Project
+ProjectConnection = Project._meta.connection
+
+
+# The `Event` fields whose resolvers read the event payload dict alone: never the viewer, the
+# loaders or the database (GraphQL names; `__typename` reads nothing either). A selection within
+# them answers the same for every subscriber, and is safe to run in the event loop. Realtime's
+# shared results and in-loop execution derive from this name; a test
+# (tests/graph/test_event_payload_fields.py) fails if one of them reads the viewer or the database.
+EVENT_PAYLOAD_FIELDS: frozenset[str] = frozenset({"id", "type", "data", "createdAt"})
 
 
 class Event(graphene.ObjectType):
-    """One entry of a project's activity log; also what subscriptions deliver."""
+    """One entry of a project's activity log; also what subscriptions deliver.
 
-    # The root is always the dict of `tasks.events.event_payload(event)`.
+    A graphene `ObjectType`, not a `DjangoObjectType`: its root is always the JSON-safe dict of
+    `tasks.events.event_payload(event)` (from the activity query and from subscriptions alike),
+    never a model instance, so there is no model whose fields a converter could read.
+    `EVENT_PAYLOAD_FIELDS` (= `Event.payload_fields`) names the fields read from that dict alone.
+    """
+
+    payload_fields: ClassVar[frozenset[str]] = EVENT_PAYLOAD_FIELDS
 
     id = graphene.ID(required=True, description="Monotonic; usable as a cursor (`after`).")
-    type = graphene.String(required=True)
-    project = graphene.Field(Project)
+    type = graphene.String(
+        required=True, description="What happened, e.g. `task.created` or `comment.deleted`."
+    )
+    project = graphene.Field(Project, description="The project it happened in.")
     task = graphene.Field(Task, description="Null once the task is deleted.")
-    actor = graphene.Field(User)
-    data = graphene.Field(JSON, description="The changed object as the API shows it.")
-    created_at = graphene.DateTime(required=True)
+    actor = graphene.Field(User, description="Who made the change; null for the system.")
+    data = graphene.Field(
+        JSON,
+        description="The changed object as the API shows it; for updates also "
+        "`changedFields`, the names of the changed fields.",
+    )
+    created_at = graphene.DateTime(required=True, description="When it happened.")
 
     @staticmethod
     def resolve_id(root: dict[str, Any], info: Any) -> str:
@@ -332,7 +406,7 @@ class Event(graphene.ObjectType):
 
     @staticmethod
     def resolve_type(root: dict[str, Any], info: Any) -> str:
-        return root["type"]  # type: ignore[no-any-return]
+        return str(root["type"])
 
     @staticmethod
     def resolve_project(root: dict[str, Any], info: Any) -> Any:
@@ -368,6 +442,8 @@ class Event(graphene.ObjectType):
         return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-class EventConnection(CountableConnection):
+class EventConnection(DocumentedConnection):
+    """A page of a project's activity, oldest first; cursors are event ids."""
+
     class Meta:
         node = Event

@@ -13,60 +13,91 @@ from graphene import relay
 from tasks import models, webhooks
 from tasks.permissions import Action, can
 
+from .connections import DocumentedConnection, page_arguments
 from .context import loaders, viewer
 from .dataloaders import BatchLoader
+from .enums import WebhookDeliveryState
 from .ids import decode_id
-from .pagination import CountableConnection, connection_args, paginate
+from .model_types import ModelObjectType
+from .pagination import paginate
 from .scalars import JSON
 
-WebhookDeliveryState = graphene.Enum(
-    "WebhookDeliveryState",
-    [(value.upper(), value) for value in models.WebhookDelivery.State.values],
-    description="PENDING until an attempt succeeds (SUCCEEDED) or the retries run out (FAILED).",
-)
 
-
-class WebhookAttempt(graphene.ObjectType):
+class WebhookAttempt(ModelObjectType):
     """One HTTP request of a delivery."""
 
-    sequence = graphene.Int(required=True, description="1, then +1 for each redelivery.")
-    number = graphene.Int(required=True, description="The attempt's number in its sequence.")
-    status_code = graphene.Int(description="The receiver's HTTP status; null on network errors.")
-    succeeded = graphene.Boolean(required=True)
-    duration_ms = graphene.Int(required=True)
-    error = graphene.String(required=True)
-    response_body = graphene.String(required=True, description="The start of the response.")
-    next_attempt_at = graphene.DateTime(description="When the next retry is due, if any.")
-    created_at = graphene.DateTime(required=True)
-
-
-class WebhookDelivery(graphene.ObjectType):
     class Meta:
-        interfaces = (relay.Node,)
-        description = "One event sent to one webhook, with every attempt."
+        model = models.WebhookAttempt
+        fields = (
+            "sequence",
+            "number",
+            "status_code",
+            "duration_ms",
+            "error",
+            "response_body",
+            "next_attempt_at",
+            "created_at",
+        )
+        descriptions = {
+            "sequence": "1, then +1 for each redelivery.",
+            "number": "The attempt's number in its sequence.",
+            "status_code": "The receiver's HTTP status; null on network errors.",
+            "duration_ms": "How long the request took, in milliseconds.",
+            "error": "What went wrong (a network error or a non-2xx status); empty on success.",
+            "response_body": "The start of the response.",
+            "next_attempt_at": "When the next retry is due, if any.",
+            "created_at": "When the request was sent.",
+        }
 
-    webhook = graphene.Field(lambda: Webhook, required=True)
-    event_type = graphene.String(required=True)
-    message_id = graphene.String(
-        required=True, description="The `webhook-id` header: the same on every retry."
+    succeeded = graphene.Boolean(required=True, description="True for a 2xx status.")
+
+
+class WebhookDelivery(ModelObjectType):
+    """One event sent to one webhook, with every attempt."""
+
+    class Meta:
+        model = models.WebhookDelivery
+        fields = (
+            "id",
+            "webhook",
+            "event_type",
+            "message_id",
+            "state",
+            "sequence",
+            "attempt_count",
+            "last_status_code",
+            "last_error",
+            "next_attempt_at",
+            "payload",
+            "created_at",
+            "completed_at",
+        )
+        interfaces = (relay.Node,)
+        connection_class = DocumentedConnection
+        descriptions = {
+            "event_type": "The event's type, e.g. `task.created`.",
+            "message_id": "The `webhook-id` header: the same on every retry.",
+            "sequence": "1, then +1 for each redelivery.",
+            "attempt_count": "Attempts in the current sequence.",
+            "last_status_code": "The HTTP status of the latest attempt; null before one or "
+            "on a network error.",
+            "last_error": "What went wrong in the latest attempt; empty if nothing did.",
+            "next_attempt_at": "When the next attempt is due; null once the delivery is done.",
+            "created_at": "When the event was queued for this webhook.",
+            "completed_at": "When the delivery succeeded or gave up; null while pending.",
+        }
+
+    webhook = graphene.Field(
+        lambda: Webhook, required=True, description="The webhook it was sent to."
     )
-    state = graphene.Field(WebhookDeliveryState, required=True)
-    sequence = graphene.Int(required=True)
-    attempt_count = graphene.Int(required=True, description="Attempts in the current sequence.")
-    last_status_code = graphene.Int()
-    last_error = graphene.String(required=True)
-    next_attempt_at = graphene.DateTime()
+    state = graphene.Field(
+        WebhookDeliveryState, required=True, description="Where the delivery stands."
+    )
     payload = JSON(required=True, description="The JSON body sent.")
-    created_at = graphene.DateTime(required=True)
-    completed_at = graphene.DateTime()
     attempts = graphene.NonNull(
         graphene.List(graphene.NonNull(WebhookAttempt)),
         description="Every attempt, redeliveries included, oldest first.",
     )
-
-    @classmethod
-    def is_type_of(cls, root: Any, info: Any) -> bool:
-        return isinstance(root, models.WebhookDelivery)
 
     @staticmethod
     def resolve_state(root: models.WebhookDelivery, info: Any) -> str:
@@ -82,36 +113,47 @@ class WebhookDelivery(graphene.ObjectType):
         return webhooks.webhook_delivery_get(viewer(info), decode_id(id, "WebhookDelivery"))
 
 
-class WebhookDeliveryConnection(CountableConnection):
-    class Meta:
-        node = WebhookDelivery
+WebhookDeliveryConnection = WebhookDelivery._meta.connection
 
 
-class Webhook(graphene.ObjectType):
+class Webhook(ModelObjectType):
+    """A project's outgoing webhook. Its signing secret is shown once, on creation."""
+
     class Meta:
+        model = models.Webhook
+        fields = (
+            "id",
+            "url",
+            "event_types",
+            "active",
+            "created_at",
+            "updated_at",
+            "consecutive_failures",
+            "disabled_at",
+            "disabled_reason",
+        )
         interfaces = (relay.Node,)
-        description = "A project's outgoing webhook. Its signing secret is shown once, on creation."
+        descriptions = {
+            "url": "Where deliveries are POSTed (http or https).",
+            "active": "False when paused by an admin or disabled by the server.",
+            "created_at": "When the webhook was created.",
+            "updated_at": "When it last changed.",
+            "consecutive_failures": "Deliveries failed in a row; reset by a success.",
+            "disabled_at": "When the server disabled it after failures.",
+        }
 
-    url = graphene.String(required=True)
     event_types = graphene.NonNull(
         graphene.List(graphene.NonNull(graphene.String)),
         description="Event types sent (e.g. `task.created`); empty means every type.",
     )
-    active = graphene.Boolean(required=True)
-    disabled_at = graphene.DateTime(description="When the server disabled it after failures.")
-    disabled_reason = graphene.String()
-    consecutive_failures = graphene.Int(required=True)
-    created_at = graphene.DateTime(required=True)
-    updated_at = graphene.DateTime(required=True)
+    disabled_reason = graphene.String(
+        description="Why the server disabled it; null while it is not disabled."
+    )
     deliveries = graphene.Field(
         graphene.NonNull(WebhookDeliveryConnection),
         description="Newest first.",
-        **connection_args(backwards=False),
+        **page_arguments(backwards=False),
     )
-
-    @classmethod
-    def is_type_of(cls, root: Any, info: Any) -> bool:
-        return isinstance(root, models.Webhook)
 
     @staticmethod
     def resolve_disabled_reason(root: models.Webhook, info: Any) -> str | None:
