@@ -13,24 +13,33 @@ from .ids import decode_id
 
 
 class TaskFilter(graphene.InputObjectType):
-    status = graphene.List(graphene.NonNull(TaskStatus))
-    priority = graphene.List(graphene.NonNull(TaskPriority))
-    assignee_id = graphene.ID()
-    unassigned = graphene.Boolean()
-    due_before = graphene.Date()
-    due_after = graphene.Date()
+    """Which tasks to list; every condition given must hold."""
+
+    status = graphene.List(graphene.NonNull(TaskStatus), description="Any of these statuses.")
+    priority = graphene.List(graphene.NonNull(TaskPriority), description="Any of these priorities.")
+    assignee_id = graphene.ID(description="Assigned to this user (a global ID).")
+    unassigned = graphene.Boolean(description="true: only unassigned tasks; false: only assigned.")
+    due_before = graphene.Date(description="Due before this day (not on it).")
+    due_after = graphene.Date(description="Due after this day (not on it).")
 
 
 class TaskOrder(graphene.InputObjectType):
-    field = TaskOrderField(required=True)
-    direction = OrderDirection(default_value=OrderDirection.DESC.value)
+    """How to sort tasks."""
+
+    field = TaskOrderField(required=True, description="What to sort by.")
+    direction = OrderDirection(
+        default_value=OrderDirection.DESC.value, description="Which way (DESC unless given)."
+    )
 
 
 def task_list_args() -> dict[str, Any]:
     return {
-        "filter": TaskFilter(),
-        "search": graphene.String(),
-        "order_by": TaskOrder(),
+        "filter": TaskFilter(description="Only the tasks matching every condition given."),
+        "search": graphene.String(
+            description="Words that must all appear in the title or description (substrings, "
+            "ticket keys like `PROJ-123`)."
+        ),
+        "order_by": TaskOrder(description="The order; newest first when omitted."),
     }
 
 

@@ -13,11 +13,12 @@ from tasks import selectors
 from tasks.errors import NotFound
 from tasks.events import event_payload
 
+from .connections import page_arguments
 from .context import loaders, viewer
 from .errors import bad_user_input
 from .ids import decode_id
 from .inputs import task_list_args
-from .pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, connection_args, paginate
+from .pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, paginate
 from .types import (
     Attachment,
     Comment,
@@ -43,22 +44,44 @@ NODE_TYPES: dict[str, Any] = {
 
 
 class Query(graphene.ObjectType):
+    """Everything you can read. Objects outside your projects are not found, never forbidden."""
+
     viewer = graphene.Field(graphene.NonNull(User), description="The authenticated user.")
-    node = graphene.Field(relay.Node, id=graphene.ID(required=True))
-    projects = graphene.Field(graphene.NonNull(ProjectConnection), **connection_args())
-    project = graphene.Field(Project, id=graphene.ID(required=True))
-    task = graphene.Field(Task, id=graphene.ID(required=True))
+    node = graphene.Field(
+        relay.Node,
+        id=graphene.ID(required=True, description="A global ID, as any object's `id` gives."),
+        description="Any object by its global ID (Relay); null with a NOT_FOUND error if it does "
+        "not exist or you may not see it.",
+    )
+    projects = graphene.Field(
+        graphene.NonNull(ProjectConnection),
+        description="Your projects, newest first.",
+        **page_arguments(),
+    )
+    project = graphene.Field(
+        Project,
+        id=graphene.ID(required=True, description="The project's global ID."),
+        description="One of your projects (NOT_FOUND otherwise).",
+    )
+    task = graphene.Field(
+        Task,
+        id=graphene.ID(required=True, description="The task's global ID."),
+        description="A task in one of your projects (NOT_FOUND otherwise).",
+    )
     tasks = graphene.Field(
         TaskConnection,
         project_id=graphene.ID(description="All visible projects when omitted."),
+        description="Tasks of one project, or of all your projects; newest first unless "
+        "`orderBy` says otherwise.",
         **task_list_args(),
-        **connection_args(),
+        **page_arguments(),
     )
     activity = graphene.Field(
         EventConnection,
-        project_id=graphene.ID(required=True),
+        project_id=graphene.ID(required=True, description="The project's global ID."),
         first=graphene.Int(description=f"At most {MAX_PAGE_SIZE}."),
         after=graphene.String(description="An event id: only later events."),
+        description="A project's activity log (every change, as `Event`s), oldest first.",
     )
 
     @staticmethod

@@ -11,18 +11,22 @@ import graphene
 
 from .types import Event
 
+AFTER = "An event id (`Event.id`): replay every later event first, so nothing is missed."
+
 
 class Subscription(graphene.ObjectType):
+    """Live events over the graphql-transport-ws protocol, at the same path as queries."""
+
     project_events = graphene.Field(
         graphene.NonNull(Event),
-        project_id=graphene.ID(required=True),
-        after=graphene.String(),
+        project_id=graphene.ID(required=True, description="The project's global ID."),
+        after=graphene.String(description=AFTER),
         description="Every event of a project; `after` replays from that event id first.",
     )
     task_events = graphene.Field(
         graphene.NonNull(Event),
-        task_id=graphene.ID(required=True),
-        after=graphene.String(),
+        task_id=graphene.ID(required=True, description="The task's global ID."),
+        after=graphene.String(description=AFTER),
         description="Every event of a task; `after` replays from that event id first.",
     )
 

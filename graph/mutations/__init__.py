@@ -11,6 +11,10 @@ from .webhook import CreateWebhook, DeleteWebhook, RedeliverWebhookDelivery, Upd
 
 
 class Mutation(graphene.ObjectType):
+    """Every change. Each takes one `input` and returns a payload whose `errors` list what was
+    wrong with the input (then nothing changed); a missing or unseen object is a NOT_FOUND
+    error, a role that may not do it FORBIDDEN."""
+
     create_project = CreateProject.Field()
     update_project = UpdateProject.Field()
     delete_project = DeleteProject.Field()

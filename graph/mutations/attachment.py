@@ -14,15 +14,19 @@ from ..ids import decode_id, to_global_id
 from ..multipart import OVERSIZED_UPLOAD
 from ..scalars import Upload
 from ..types import Attachment
-from .base import call_service, user_error_list
+from .base import ServiceMutation, call_service, user_error_list
 
 
 class UploadAttachmentInput(graphene.InputObjectType):
-    task_id = graphene.ID(required=True)
-    file = Upload(required=True)
+    """A file for a task."""
+
+    task_id = graphene.ID(required=True, description="The task's global ID.")
+    file = Upload(
+        required=True, description="The file: null in `operations`, its part named in `map`."
+    )
 
 
-class UploadAttachment(graphene.Mutation):
+class UploadAttachment(ServiceMutation):
     """Attaches a file to a task. Send it as a multipart request (GraphQL multipart request
     spec); a request authenticated by a session cookie also needs `Apollo-Require-Preflight`
     or `X-CSRFToken`."""
@@ -31,9 +35,9 @@ class UploadAttachment(graphene.Mutation):
         name = "UploadAttachmentPayload"
 
     class Arguments:
-        input = UploadAttachmentInput(required=True)
+        input = UploadAttachmentInput(required=True, description="The task and the file.")
 
-    attachment = graphene.Field(Attachment)
+    attachment = graphene.Field(Attachment, description="The stored file.")
     errors = user_error_list()
 
     @staticmethod
@@ -50,17 +54,21 @@ class UploadAttachment(graphene.Mutation):
 
 
 class DeleteAttachmentInput(graphene.InputObjectType):
-    id = graphene.ID(required=True)
+    """The attachment to delete."""
+
+    id = graphene.ID(required=True, description="The attachment's global ID.")
 
 
-class DeleteAttachment(graphene.Mutation):
+class DeleteAttachment(ServiceMutation):
+    """Deletes an attachment and its file: its uploader may, as may ADMINs."""
+
     class Meta:
         name = "DeleteAttachmentPayload"
 
     class Arguments:
-        input = DeleteAttachmentInput(required=True)
+        input = DeleteAttachmentInput(required=True, description="The attachment to delete.")
 
-    deleted_id = graphene.ID()
+    deleted_id = graphene.ID(description="The deleted attachment's global ID.")
     errors = user_error_list()
 
     @staticmethod

@@ -11,22 +11,28 @@ from tasks import services
 from ..context import viewer
 from ..ids import decode_id, to_global_id
 from ..types import Comment
-from .base import call_service, user_error_list
+from .base import ServiceMutation, call_service, user_error_list
+
+BODY = "1 to 5,000 characters; surrounding whitespace is stripped."
 
 
 class AddCommentInput(graphene.InputObjectType):
-    task_id = graphene.ID(required=True)
-    body = graphene.String(required=True)
+    """A new comment."""
+
+    task_id = graphene.ID(required=True, description="The task's global ID.")
+    body = graphene.String(required=True, description=BODY)
 
 
-class AddComment(graphene.Mutation):
+class AddComment(ServiceMutation):
+    """Comments on a task (MEMBER or above)."""
+
     class Meta:
         name = "AddCommentPayload"
 
     class Arguments:
-        input = AddCommentInput(required=True)
+        input = AddCommentInput(required=True, description="The comment to add.")
 
-    comment = graphene.Field(Comment)
+    comment = graphene.Field(Comment, description="The new comment.")
     errors = user_error_list()
 
     @staticmethod
@@ -41,18 +47,22 @@ class AddComment(graphene.Mutation):
 
 
 class UpdateCommentInput(graphene.InputObjectType):
-    id = graphene.ID(required=True)
-    body = graphene.String(required=True)
+    """A comment's new text."""
+
+    id = graphene.ID(required=True, description="The comment's global ID.")
+    body = graphene.String(required=True, description=BODY)
 
 
-class UpdateComment(graphene.Mutation):
+class UpdateComment(ServiceMutation):
+    """Edits a comment (its author only); sets `editedAt`."""
+
     class Meta:
         name = "UpdateCommentPayload"
 
     class Arguments:
-        input = UpdateCommentInput(required=True)
+        input = UpdateCommentInput(required=True, description="The comment and its new text.")
 
-    comment = graphene.Field(Comment)
+    comment = graphene.Field(Comment, description="The comment as edited.")
     errors = user_error_list()
 
     @staticmethod
@@ -67,17 +77,21 @@ class UpdateComment(graphene.Mutation):
 
 
 class DeleteCommentInput(graphene.InputObjectType):
-    id = graphene.ID(required=True)
+    """The comment to delete."""
+
+    id = graphene.ID(required=True, description="The comment's global ID.")
 
 
-class DeleteComment(graphene.Mutation):
+class DeleteComment(ServiceMutation):
+    """Deletes a comment: its author may, as may ADMINs."""
+
     class Meta:
         name = "DeleteCommentPayload"
 
     class Arguments:
-        input = DeleteCommentInput(required=True)
+        input = DeleteCommentInput(required=True, description="The comment to delete.")
 
-    deleted_id = graphene.ID()
+    deleted_id = graphene.ID(description="The deleted comment's global ID.")
     errors = user_error_list()
 
     @staticmethod

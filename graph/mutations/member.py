@@ -12,26 +12,28 @@ from ..context import viewer
 from ..enums import Role, enum_value
 from ..ids import decode_id, to_global_id
 from ..types import Membership, Project
-from .base import call_service, user_error_list
+from .base import ServiceMutation, call_service, user_error_list
 
 
 class AddProjectMemberInput(graphene.InputObjectType):
-    project_id = graphene.ID(required=True)
-    username = graphene.String(required=True)
-    role = Role(required=True)
+    """Who joins which project, with which role."""
+
+    project_id = graphene.ID(required=True, description="The project's global ID.")
+    username = graphene.String(required=True, description="The user's login name.")
+    role = Role(required=True, description="ADMINs grant MEMBER or VIEWER; the OWNER any role.")
 
 
-class AddProjectMember(graphene.Mutation):
-    """Adds a user to a project, or changes the role of a member."""
+class AddProjectMember(ServiceMutation):
+    """Adds a user to a project, or changes the role of a member (ADMIN or OWNER)."""
 
     class Meta:
         name = "AddProjectMemberPayload"
 
     class Arguments:
-        input = AddProjectMemberInput(required=True)
+        input = AddProjectMemberInput(required=True, description="The member to add.")
 
-    membership = graphene.Field(Membership)
-    project = graphene.Field(Project)
+    membership = graphene.Field(Membership, description="The new or changed membership.")
+    project = graphene.Field(Project, description="The project, with its members.")
     errors = user_error_list()
 
     @staticmethod
@@ -49,18 +51,20 @@ class AddProjectMember(graphene.Mutation):
 
 
 class RemoveProjectMemberInput(graphene.InputObjectType):
-    project_id = graphene.ID(required=True)
-    user_id = graphene.ID(required=True)
+    """Who leaves which project."""
+
+    project_id = graphene.ID(required=True, description="The project's global ID.")
+    user_id = graphene.ID(required=True, description="The member's global ID (a `User` id).")
 
 
-class RemoveProjectMember(graphene.Mutation):
+class RemoveProjectMember(ServiceMutation):
     """Removes a member (anyone may remove themselves: leaving)."""
 
     class Meta:
         name = "RemoveProjectMemberPayload"
 
     class Arguments:
-        input = RemoveProjectMemberInput(required=True)
+        input = RemoveProjectMemberInput(required=True, description="The member to remove.")
 
     membership = graphene.Field(Membership, description="The membership that was removed.")
     deleted_id = graphene.ID(description="The removed user's ID.")

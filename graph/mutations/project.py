@@ -11,22 +11,29 @@ from tasks import services
 from ..context import viewer
 from ..ids import decode_id, to_global_id
 from ..types import Project
-from .base import call_service, user_error_list
+from .base import ServiceMutation, call_service, user_error_list
+
+NAME = "1 to 120 characters; surrounding whitespace is stripped."
+DESCRIPTION = "Up to 2,000 characters."
 
 
 class CreateProjectInput(graphene.InputObjectType):
-    name = graphene.String(required=True)
-    description = graphene.String()
+    """A new project."""
+
+    name = graphene.String(required=True, description=NAME)
+    description = graphene.String(description=DESCRIPTION)
 
 
-class CreateProject(graphene.Mutation):
+class CreateProject(ServiceMutation):
+    """Creates a project; you become its OWNER."""
+
     class Meta:
         name = "CreateProjectPayload"
 
     class Arguments:
-        input = CreateProjectInput(required=True)
+        input = CreateProjectInput(required=True, description="The project to create.")
 
-    project = graphene.Field(Project)
+    project = graphene.Field(Project, description="The new project.")
     errors = user_error_list()
 
     @staticmethod
@@ -41,19 +48,23 @@ class CreateProject(graphene.Mutation):
 
 
 class UpdateProjectInput(graphene.InputObjectType):
-    id = graphene.ID(required=True)
-    name = graphene.String()
-    description = graphene.String()
+    """The fields to change; the ones left out keep their values."""
+
+    id = graphene.ID(required=True, description="The project's global ID.")
+    name = graphene.String(description=NAME)
+    description = graphene.String(description=DESCRIPTION)
 
 
-class UpdateProject(graphene.Mutation):
+class UpdateProject(ServiceMutation):
+    """Renames or describes a project (OWNER)."""
+
     class Meta:
         name = "UpdateProjectPayload"
 
     class Arguments:
-        input = UpdateProjectInput(required=True)
+        input = UpdateProjectInput(required=True, description="The project and its changes.")
 
-    project = graphene.Field(Project)
+    project = graphene.Field(Project, description="The project as changed.")
     errors = user_error_list()
 
     @staticmethod
@@ -70,17 +81,21 @@ class UpdateProject(graphene.Mutation):
 
 
 class DeleteProjectInput(graphene.InputObjectType):
-    id = graphene.ID(required=True)
+    """The project to delete."""
+
+    id = graphene.ID(required=True, description="The project's global ID.")
 
 
-class DeleteProject(graphene.Mutation):
+class DeleteProject(ServiceMutation):
+    """Deletes a project with everything in it (OWNER)."""
+
     class Meta:
         name = "DeleteProjectPayload"
 
     class Arguments:
-        input = DeleteProjectInput(required=True)
+        input = DeleteProjectInput(required=True, description="The project to delete.")
 
-    deleted_id = graphene.ID()
+    deleted_id = graphene.ID(description="The deleted project's global ID.")
     errors = user_error_list()
 
     @staticmethod

@@ -12,7 +12,11 @@ from ..context import loaders, viewer
 from ..enums import TaskPriority, TaskStatus, enum_value
 from ..ids import decode_id, decode_or_raw, to_global_id
 from ..types import Task
-from .base import call_service, user_error_list
+from .base import ServiceMutation, call_service, user_error_list
+
+TITLE = "1 to 200 characters; surrounding whitespace is stripped."
+DESCRIPTION = "Up to 10,000 characters."
+ASSIGNEE = "A member of the project (a user's global ID)."
 
 
 def _task_fields(input: dict[str, Any]) -> dict[str, Any]:
@@ -30,23 +34,27 @@ def _task_fields(input: dict[str, Any]) -> dict[str, Any]:
 
 
 class CreateTaskInput(graphene.InputObjectType):
-    project_id = graphene.ID(required=True)
-    title = graphene.String(required=True)
-    description = graphene.String()
-    status = TaskStatus()
-    priority = TaskPriority()
-    due_date = graphene.Date()
-    assignee_id = graphene.ID()
+    """A new task."""
+
+    project_id = graphene.ID(required=True, description="The project's global ID.")
+    title = graphene.String(required=True, description=TITLE)
+    description = graphene.String(description=DESCRIPTION)
+    status = TaskStatus(description="TODO unless given.")
+    priority = TaskPriority(description="MEDIUM unless given.")
+    due_date = graphene.Date(description="The day it is due, if any.")
+    assignee_id = graphene.ID(description=ASSIGNEE)
 
 
-class CreateTask(graphene.Mutation):
+class CreateTask(ServiceMutation):
+    """Creates a task (MEMBER or above)."""
+
     class Meta:
         name = "CreateTaskPayload"
 
     class Arguments:
-        input = CreateTaskInput(required=True)
+        input = CreateTaskInput(required=True, description="The task to create.")
 
-    task = graphene.Field(Task)
+    task = graphene.Field(Task, description="The new task.")
     errors = user_error_list()
 
     @staticmethod
@@ -64,26 +72,30 @@ class CreateTask(graphene.Mutation):
 
 
 class UpdateTaskInput(graphene.InputObjectType):
-    id = graphene.ID(required=True)
+    """The fields to change; the ones left out keep their values, an explicit null clears."""
+
+    id = graphene.ID(required=True, description="The task's global ID.")
     expected_version = graphene.Int(
         description="The version you last saw; a newer task gives CONFLICT and changes nothing."
     )
-    title = graphene.String()
-    description = graphene.String()
-    status = TaskStatus()
-    priority = TaskPriority()
-    due_date = graphene.Date()
-    assignee_id = graphene.ID()
+    title = graphene.String(description=TITLE)
+    description = graphene.String(description=DESCRIPTION)
+    status = TaskStatus(description="DONE sets `completedAt`; leaving DONE clears it.")
+    priority = TaskPriority(description="How urgent it is.")
+    due_date = graphene.Date(description="The day it is due; null clears it.")
+    assignee_id = graphene.ID(description=ASSIGNEE + " Null unassigns.")
 
 
-class UpdateTask(graphene.Mutation):
+class UpdateTask(ServiceMutation):
+    """Changes a task (MEMBER or above); its `version` grows by one."""
+
     class Meta:
         name = "UpdateTaskPayload"
 
     class Arguments:
-        input = UpdateTaskInput(required=True)
+        input = UpdateTaskInput(required=True, description="The task and its changes.")
 
-    task = graphene.Field(Task)
+    task = graphene.Field(Task, description="The task as changed.")
     errors = user_error_list()
 
     @staticmethod
@@ -102,18 +114,24 @@ class UpdateTask(graphene.Mutation):
 
 
 class DeleteTaskInput(graphene.InputObjectType):
-    id = graphene.ID(required=True)
-    expected_version = graphene.Int()
+    """The task to delete."""
+
+    id = graphene.ID(required=True, description="The task's global ID.")
+    expected_version = graphene.Int(
+        description="The version you last saw; a newer task gives CONFLICT and is kept."
+    )
 
 
-class DeleteTask(graphene.Mutation):
+class DeleteTask(ServiceMutation):
+    """Deletes a task with its comments and attachments: its creator may, as may ADMINs."""
+
     class Meta:
         name = "DeleteTaskPayload"
 
     class Arguments:
-        input = DeleteTaskInput(required=True)
+        input = DeleteTaskInput(required=True, description="The task to delete.")
 
-    deleted_id = graphene.ID()
+    deleted_id = graphene.ID(description="The deleted task's global ID.")
     errors = user_error_list()
 
     @staticmethod

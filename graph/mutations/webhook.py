@@ -13,7 +13,7 @@ from tasks import webhooks
 from ..context import viewer
 from ..ids import decode_id, to_global_id
 from ..webhook_types import Webhook, WebhookDelivery
-from .base import call_service, user_error_list
+from .base import ServiceMutation, call_service, user_error_list
 
 WEBHOOK_FIELDS = ("url", "event_types", "active")
 _SHOWN_SECRETS = "_webhook_secrets_shown"
@@ -40,13 +40,15 @@ def _event_types_arg() -> graphene.List:
 
 
 class CreateWebhookInput(graphene.InputObjectType):
-    project_id = graphene.ID(required=True)
+    """A new webhook."""
+
+    project_id = graphene.ID(required=True, description="The project's global ID.")
     url = graphene.String(required=True, description="http(s); never a private address.")
     event_types = _event_types_arg()
     active = graphene.Boolean(description="Default true.")
 
 
-class CreateWebhook(graphene.Mutation):
+class CreateWebhook(ServiceMutation):
     """Registers a webhook. `secret` signs every delivery (Standard Webhooks); it is shown in
     this payload only, so store it now."""
 
@@ -54,9 +56,9 @@ class CreateWebhook(graphene.Mutation):
         name = "CreateWebhookPayload"
 
     class Arguments:
-        input = CreateWebhookInput(required=True)
+        input = CreateWebhookInput(required=True, description="The webhook to create.")
 
-    webhook = graphene.Field(Webhook)
+    webhook = graphene.Field(Webhook, description="The new webhook.")
     secret = graphene.String(description="The signing secret (`whsec_...`), shown this once.")
     errors = user_error_list()
 
@@ -77,20 +79,24 @@ class CreateWebhook(graphene.Mutation):
 
 
 class UpdateWebhookInput(graphene.InputObjectType):
-    id = graphene.ID(required=True)
-    url = graphene.String()
+    """The fields to change; the ones left out keep their values."""
+
+    id = graphene.ID(required=True, description="The webhook's global ID.")
+    url = graphene.String(description="http(s); never a private address.")
     event_types = _event_types_arg()
     active = graphene.Boolean(description="true also re-enables a webhook the server disabled.")
 
 
-class UpdateWebhook(graphene.Mutation):
+class UpdateWebhook(ServiceMutation):
+    """Changes a webhook's URL, event types or `active` flag."""
+
     class Meta:
         name = "UpdateWebhookPayload"
 
     class Arguments:
-        input = UpdateWebhookInput(required=True)
+        input = UpdateWebhookInput(required=True, description="The webhook and its changes.")
 
-    webhook = graphene.Field(Webhook)
+    webhook = graphene.Field(Webhook, description="The webhook as changed.")
     errors = user_error_list()
 
     @staticmethod
@@ -107,17 +113,21 @@ class UpdateWebhook(graphene.Mutation):
 
 
 class DeleteWebhookInput(graphene.InputObjectType):
-    id = graphene.ID(required=True)
+    """The webhook to delete."""
+
+    id = graphene.ID(required=True, description="The webhook's global ID.")
 
 
-class DeleteWebhook(graphene.Mutation):
+class DeleteWebhook(ServiceMutation):
+    """Deletes a webhook with its delivery log."""
+
     class Meta:
         name = "DeleteWebhookPayload"
 
     class Arguments:
-        input = DeleteWebhookInput(required=True)
+        input = DeleteWebhookInput(required=True, description="The webhook to delete.")
 
-    deleted_id = graphene.ID()
+    deleted_id = graphene.ID(description="The deleted webhook's global ID.")
     errors = user_error_list()
 
     @staticmethod
@@ -132,19 +142,21 @@ class DeleteWebhook(graphene.Mutation):
 
 
 class RedeliverWebhookDeliveryInput(graphene.InputObjectType):
-    id = graphene.ID(required=True)
+    """The delivery to send again."""
+
+    id = graphene.ID(required=True, description="The delivery's global ID.")
 
 
-class RedeliverWebhookDelivery(graphene.Mutation):
+class RedeliverWebhookDelivery(ServiceMutation):
     """Sends a delivery again with the same `webhook-id`, as a new sequence of attempts."""
 
     class Meta:
         name = "RedeliverWebhookDeliveryPayload"
 
     class Arguments:
-        input = RedeliverWebhookDeliveryInput(required=True)
+        input = RedeliverWebhookDeliveryInput(required=True, description="The delivery to resend.")
 
-    delivery = graphene.Field(WebhookDelivery)
+    delivery = graphene.Field(WebhookDelivery, description="The delivery, PENDING again.")
     errors = user_error_list()
 
     @staticmethod
