@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import GraphQLSchema, print_schema, print_type
+from graphql import (
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLSchema,
+    print_schema,
+    print_type,
+)
 
 from tests.e2e.graphql_client import client_for
 from tests.factories import make_token
@@ -67,8 +73,20 @@ def test_query_root_signatures(served: GraphQLSchema) -> None:
     assert signature(served, "Task", "commentCount").startswith("commentCount: Int")
 
 
+def undocumented(input_type: Any) -> GraphQLInputObjectType:
+    """The input type without its descriptions (the schema documents every element; API.md
+    fixes the names, types, defaults and order, which `print_type` of this copy shows)."""
+    return GraphQLInputObjectType(
+        input_type.name,
+        {
+            name: GraphQLInputField(field.type, default_value=field.default_value)
+            for name, field in input_type.fields.items()
+        },
+    )
+
+
 def test_inputs_and_enums(served: GraphQLSchema) -> None:
-    assert print_type(served.get_type("TaskFilter")) == (  # type: ignore[arg-type]
+    assert print_type(undocumented(served.get_type("TaskFilter"))) == (
         "input TaskFilter {\n  status: [TaskStatus!]\n  priority: [TaskPriority!]\n"
         "  assigneeId: ID\n  unassigned: Boolean\n  dueBefore: Date\n  dueAfter: Date\n}"
     )
