@@ -28,7 +28,7 @@ class TaskOrder(graphene.InputObjectType):
 
     field = TaskOrderField(required=True, description="What to sort by.")
     direction = OrderDirection(
-        default_value=OrderDirection.DESC.value, description="Which way (DESC unless given)."
+        default_value=enum_value(OrderDirection.DESC), description="Which way (DESC unless given)."
     )
 
 

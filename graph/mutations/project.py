@@ -69,7 +69,9 @@ class UpdateProject(ServiceMutation):
 
     @staticmethod
     def mutate(root: None, info: Any, input: dict[str, Any]) -> UpdateProject:
-        changes = {name: input[name] for name in ("name", "description") if name in input}
+        changes: dict[str, Any] = {
+            name: input[name] for name in ("name", "description") if name in input
+        }
 
         def run() -> dict[str, Any]:
             project = services.project_update(
