@@ -137,9 +137,11 @@ class Attachment(ModelObjectType):
             "uploaded_at": "When the file was uploaded.",
         }
 
-    task = graphene.Field(lambda: Task, description="The task; null if you may not see it.")
+    task = graphene.Field(lambda: Task, description="The task it is attached to.")
+    # graphene-django makes a PositiveBigIntegerField a `BigInt`; the contract says `Int!`.
     size = graphene.Int(required=True, description="In bytes.")
     url = graphene.String(required=True, description="Where to download the file (REST).")
+    # The contract's String of the uppercased value, not a generated enum.
     state = graphene.String(required=True, description="PENDING, PROCESSED or FAILED.")
     uploaded_by = graphene.Field(User, description="Who uploaded it; null once deleted.")
 

@@ -93,7 +93,7 @@ class WebhookDelivery(ModelObjectType):
     state = graphene.Field(
         WebhookDeliveryState, required=True, description="Where the delivery stands."
     )
-    payload = JSON(required=True, description="The JSON body sent.")
+    payload = JSON(required=True, description="The JSON body sent.")  # not a `JSONString`
     attempts = graphene.NonNull(
         graphene.List(graphene.NonNull(WebhookAttempt)),
         description="Every attempt, redeliveries included, oldest first.",
@@ -142,10 +142,12 @@ class Webhook(ModelObjectType):
             "disabled_at": "When the server disabled it after failures.",
         }
 
+    # A JSONField would be graphene-django's `JSONString`; the list of names is typed here.
     event_types = graphene.NonNull(
         graphene.List(graphene.NonNull(graphene.String)),
         description="Event types sent (e.g. `task.created`); empty means every type.",
     )
+    # Null rather than the column's empty string while it is not disabled.
     disabled_reason = graphene.String(
         description="Why the server disabled it; null while it is not disabled."
     )
