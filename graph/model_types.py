@@ -9,6 +9,11 @@ fields in `Meta.fields` and describes them in `Meta.descriptions`, next to each 
 
 Choice fields are not turned into graphene-django's generated enums (`TasksTaskStatusChoices`):
 the public enums are the ones of `graph.enums`, declared explicitly on the fields that use them.
+
+The types register in `REGISTRY`, not graphene-django's global registry: that one is shared by
+every `DjangoObjectType` of the process (the benchmark's graphene-django peer schema, say), caches
+each model field's converted field (so one schema's `convert_choices_to_enum` leaked into the
+other's) and maps a model to the last type registered for it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from typing import Any
 
 import graphene
 from graphene_django import DjangoObjectType
+from graphene_django.registry import Registry
+
+REGISTRY = Registry()
 
 
 class ModelObjectType(DjangoObjectType):
@@ -30,10 +38,13 @@ class ModelObjectType(DjangoObjectType):
         cls,
         descriptions: Mapping[str, str] | None = None,
         convert_choices_to_enum: bool = False,
+        registry: Registry | None = None,
         **options: Any,
     ) -> None:
         super().__init_subclass_with_meta__(
-            convert_choices_to_enum=convert_choices_to_enum, **options
+            convert_choices_to_enum=convert_choices_to_enum,
+            registry=registry or REGISTRY,
+            **options,
         )
         fields = cls._meta.fields
         for name, text in (descriptions or {}).items():
