@@ -43,13 +43,16 @@ class InvalidCursor(ValueError):
 class Ordering:
     """How one list is ordered. `scope` names the list (a cursor is valid only in the list and
     ordering that issued it); `expression` is the sort key (None: by id alone) whose values are of
-    `kind`; `descending` applies to the key and to the id tie-break alike."""
+    `kind`; `descending` applies to the key and to the id tie-break alike. `field`: the model
+    field the key is, when it is a plain field (so rows a batch loader fetched, which carry no
+    annotation, still have a position)."""
 
     scope: str
     name: str
     descending: bool
     expression: Any = None
     kind: Kind = "id"
+    field: str | None = None
 
     @property
     def label(self) -> str:
@@ -78,9 +81,13 @@ class Window[T: Model]:
 
 
 def position_of(ordering: Ordering, row: Model) -> Position:
-    """The position of a row fetched through `page` (which annotates the sort value)."""
-    value = getattr(row, SORT) if ordering.expression is not None else None
-    return Position(value, int(row.pk))
+    """The position of a row fetched through `page` (which annotates the sort value), or of a
+    row that has the ordering's plain `field`."""
+    if ordering.expression is None:
+        return Position(None, int(row.pk))
+    if ordering.field is not None and SORT not in row.__dict__:
+        return Position(getattr(row, ordering.field), int(row.pk))
+    return Position(getattr(row, SORT), int(row.pk))
 
 
 def encode(ordering: Ordering, position: Position) -> str:

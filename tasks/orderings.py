@@ -20,7 +20,8 @@ def task_ordering(scope: str, field: str, descending: bool) -> Ordering:
     """A task list ordered as `selectors.order_key` orders it (priority by severity, nulls last)."""
     expression = order_key(field, descending)[0].expression
     name = f"-{field}" if descending else field
-    return Ordering(scope, name, descending, expression, TASK_SORT_KINDS[field])
+    plain = None if field == "priority" else field
+    return Ordering(scope, name, descending, expression, TASK_SORT_KINDS[field], plain)
 
 
 def newest_first(scope: str) -> Ordering:
@@ -35,9 +36,9 @@ def oldest_first(scope: str) -> Ordering:
 
 def projects(scope: str) -> Ordering:
     """Projects, newest first (the model's default ordering)."""
-    return Ordering(scope, "-created_at", True, F("created_at"), "datetime")
+    return Ordering(scope, "-created_at", True, F("created_at"), "datetime", "created_at")
 
 
 def comments(scope: str) -> Ordering:
     """A task's comments, oldest first (the model's default ordering)."""
-    return Ordering(scope, "created_at", False, F("created_at"), "datetime")
+    return Ordering(scope, "created_at", False, F("created_at"), "datetime", "created_at")
