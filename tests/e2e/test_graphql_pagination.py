@@ -87,18 +87,22 @@ class Writer:
         self.created: set[int] = set()
         self.deleted: set[int] = set()
 
-    def change(self, seen: list[int], count: int) -> None:
-        """Creates a task that sorts before the reader's position and deletes the first task the
-        reader saw on its latest page (an offset cursor would then repeat or skip)."""
-        title = self.fields.get("title", f"New {count}")
-        i = {"projectId": self.project_id, **self.fields, "title": title}
-        created = run(self.client, CREATE, i=i)["createTask"]
-        assert created["errors"] == []
-        self.created.add(int(from_global_id(created["task"]["id"])[1]))
-        victim = next(pk for pk in seen[-3:] if pk not in self.deleted)
-        deleted = run(self.client, DELETE, i={"id": to_global_id("Task", victim)})["deleteTask"]
-        assert deleted["errors"] == []
-        self.deleted.add(victim)
+    def change(self, seen: list[int], pages: int) -> None:
+        """Creates tasks that sort before the reader's position and deletes tasks the reader has
+        seen: one more created than deleted after odd pages (an offset cursor would repeat a
+        task), one more deleted after even pages (it would skip one)."""
+        creates, deletes = (2, 1) if pages % 2 else (1, 2)
+        for n in range(creates):
+            title = self.fields.get("title", f"New {pages}.{n}")
+            i = {"projectId": self.project_id, **self.fields, "title": title}
+            created = run(self.client, CREATE, i=i)["createTask"]
+            assert created["errors"] == []
+            self.created.add(int(from_global_id(created["task"]["id"])[1]))
+        victims = [pk for pk in seen if pk not in self.deleted][-deletes:]
+        for victim in victims:
+            deleted = run(self.client, DELETE, i={"id": to_global_id("Task", victim)})
+            assert deleted["deleteTask"]["errors"] == []
+            self.deleted.add(victim)
 
 
 def check(seen: list[int], original: list[int], writer: Writer, rest_ordering: str) -> None:
@@ -128,16 +132,18 @@ def test_graphql_pages_exactly_while_others_write(
     writer = Writer(asgi_server, owner, project, fields)
     p = to_global_id("Project", project.pk)
     seen: list[int] = []
+    pages = 0
     after = None
     while True:
         page = run(reader, PAGE, p=p, after=after, order=order)["tasks"]
         assert page["pageInfo"]["hasPreviousPage"] is (after is not None)
         assert page["totalCount"] == len(tasks) + len(writer.created) - len(writer.deleted)
         seen += [int(from_global_id(edge["node"]["id"])[1]) for edge in page["edges"]]
+        pages += 1
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]  # what Apollo's relayStylePagination passes on
-        writer.change(seen, len(seen))
+        writer.change(seen, pages)
     check(seen, tasks, writer, rest_ordering)
 
 
@@ -161,15 +167,17 @@ def test_rest_pages_exactly_while_others_write(
         "page_size": 3,
     }
     seen: list[int] = []
+    pages = 0
     while url is not None:
         response = requests.get(url, params=params, headers=headers, timeout=20)
         assert response.status_code == 200, response.text
         body = response.json()
         assert (body["previous"] is None) is (params is not None)
         seen += [task["id"] for task in body["results"]]
+        pages += 1
         url, params = body["next"], None
         if url is not None:
-            writer.change(seen, len(seen))
+            writer.change(seen, pages)
     check(seen, tasks, writer, rest_ordering)
 
 
