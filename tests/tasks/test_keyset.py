@@ -237,6 +237,10 @@ def test_a_cursor_round_trips_every_kind() -> None:
         "",
         "garbage",
         "YXJyYXljb25uZWN0aW9uOjkyMjMzNzIwMzY4NTQ3NzU4MDc=",  # arrayconnection:9223372036854775807
+        "YXJyYXljb25uZWN0aW9uOjM=",  # arrayconnection:3, an offset cursor of old
+        "%%%",
+        "a b:c",
+        "\ud800:abc",  # a lone surrogate, as JSON can carry
         "eyJ2IjoxLCJvIjoidGFza3N8ZHVlX2RhdGUiLCJrIjpudWxsLCJpIjoxfQ",  # the payload, unsigned
         "eyJ2IjoxLCJvIjoidGFza3N8ZHVlX2RhdGUiLCJrIjpudWxsLCJpIjoxfQ:forgedsignature",
         "x" * 5000,
@@ -255,6 +259,16 @@ def test_a_cursor_round_trips_every_kind() -> None:
     ],
 )
 def test_malformed_forged_and_foreign_cursors_are_refused(cursor: str) -> None:
+    with pytest.raises(keyset.InvalidCursor):
+        keyset.decode(ORDERING, cursor)
+
+
+def test_a_cursor_of_a_retired_secret_key_still_decodes(settings: Any) -> None:
+    cursor = keyset.encode(ORDERING, keyset.Position(date(2030, 1, 1), 5))
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 50
+    assert keyset.decode(ORDERING, cursor) == keyset.Position(date(2030, 1, 1), 5)
+    settings.SECRET_KEY_FALLBACKS = []
     with pytest.raises(keyset.InvalidCursor):
         keyset.decode(ORDERING, cursor)
 
