@@ -128,8 +128,7 @@ class Cursors:
             raise bad_user_input(f"`{name}` is not a valid cursor for this list.") from None
 
     def encoder(self, row: Model) -> Callable[[], str]:
-        position = keyset.position_of(self.ordering, row)
-        return lambda: keyset.encode(self.ordering, position)
+        return lambda: keyset.encode(self.ordering, keyset.position_of(self.ordering, row))
 
 
 class IdCursors(Cursors):
@@ -139,13 +138,12 @@ class IdCursors(Cursors):
     def decode(self, name: str, cursor: str | None) -> keyset.Position | None:
         if cursor is None:
             return None
-        if not (cursor.isascii() and cursor.isdigit() and int(cursor) <= MAX_ID):
+        if not (len(cursor) < 20 and cursor.isascii() and cursor.isdigit()) or int(cursor) > MAX_ID:
             raise bad_user_input(f"`{name}` must be an event id.")
         return keyset.Position(None, int(cursor))
 
     def encoder(self, row: Model) -> Callable[[], str]:
-        cursor = str(row.pk)
-        return lambda: cursor
+        return lambda: str(row.pk)
 
 
 def paginate[T: Model](

@@ -299,7 +299,7 @@ def test_foreign_cursors_are_bad_user_input(owner: Any, project: Any, board: lis
 
 
 @pytest.mark.parametrize(
-    "after", ["garbage", "-1", "1.5", "99999999999999999999", ARRAYCONNECTION_HUGE]
+    "after", ["garbage", "-1", "1.5", "99999999999999999999", "9" * 5000, ARRAYCONNECTION_HUGE]
 )
 def test_bad_activity_cursors_are_bad_user_input(owner: Any, project: Any, after: str) -> None:
     p = to_global_id("Project", project.pk)
