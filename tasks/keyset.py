@@ -188,7 +188,9 @@ def page[T: Model](
     page with no rows at all, which has nothing to carry those answers, asks separately."""
     if first is None and last is None:
         raise ValueError("first or last is required")
-    keyed = queryset.annotate(**{SORT: ordering.expression}) if ordering.expression else queryset
+    keyed = queryset
+    if ordering.expression is not None:
+        keyed = queryset.annotate(**{SORT: ordering.expression})
     window = keyed
     flags: dict[str, Exists] = {}
     outside_before = outside_after = None

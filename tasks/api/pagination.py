@@ -7,6 +7,7 @@ severity, nulls last), so the cursor pagination runs on `tasks.keyset`, shared w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.core.paginator import InvalidPage
@@ -71,8 +72,11 @@ class PagePagination(PageNumberPagination):
 
 # --- Keyset cursors -------------------------------------------------------------------------------
 
-# A REST cursor is a `tasks.keyset` cursor for the edge row, prefixed with the way to walk from it.
-_FORWARD, _BACKWARD = "n.", "p."
+
+def _directed(ordering: keyset.Ordering, backwards: bool) -> keyset.Ordering:
+    """A REST cursor is a `tasks.keyset` cursor of the edge row, issued for the list, its ordering
+    and the way to walk from the row (so the direction cannot be edited either)."""
+    return replace(ordering, scope=f"{ordering.scope}{'<' if backwards else '>'}")
 
 
 class KeysetPagination(BasePagination):
@@ -145,7 +149,7 @@ class KeysetPagination(BasePagination):
         return self._link(ordering, keyset.position_of(ordering, row), backwards)
 
     def _link(self, ordering: keyset.Ordering, position: keyset.Position, backwards: bool) -> str:
-        token = (_BACKWARD if backwards else _FORWARD) + keyset.encode(ordering, position)
+        token = keyset.encode(_directed(ordering, backwards), position)
         return replace_query_param(self.base_url, self.cursor_query_param, token)
 
     @staticmethod
@@ -154,12 +158,12 @@ class KeysetPagination(BasePagination):
     ) -> tuple[keyset.Position, bool] | None:
         if token is None or token == "":
             return None
-        try:
-            if token[:2] not in (_FORWARD, _BACKWARD):
-                raise keyset.InvalidCursor("no direction")
-            return keyset.decode(ordering, token[2:]), token[:2] == _BACKWARD
-        except keyset.InvalidCursor:
-            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None
+        for backwards in (False, True):
+            try:
+                return keyset.decode(_directed(ordering, backwards), token), backwards
+            except keyset.InvalidCursor:
+                continue
+        raise exceptions.ValidationError({"cursor": ["Invalid cursor."]})
 
 
 __all__: Sequence[str] = ["KeysetPagination", "PagePagination"]
