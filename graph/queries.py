@@ -9,16 +9,15 @@ import graphene
 from graphene import relay
 from graphql_relay import from_global_id
 
-from tasks import selectors
+from tasks import orderings, selectors
 from tasks.errors import NotFound
 from tasks.events import event_payload
 
 from .connections import page_arguments
 from .context import loaders, viewer
-from .errors import bad_user_input
 from .ids import decode_id
 from .inputs import task_list_args
-from .pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, paginate
+from .pagination import MAX_PAGE_SIZE, IdCursors, Page, paginate
 from .types import (
     Attachment,
     Comment,
@@ -101,15 +100,15 @@ class Query(graphene.ObjectType):
 
     @staticmethod
     def resolve_projects(root: None, info: Any, **page: Any) -> Page:
-        queryset = selectors.visible_projects(viewer(info)).order_by("-created_at", "-id")
+        queryset = selectors.visible_projects(viewer(info))
         batch = loaders(info)
 
-        def fetch(start: int, stop: int) -> list[Any]:
-            projects = list(queryset[start:stop])
+        def nodes(projects: list[Any]) -> list[Any]:
             batch.saw_projects(projects)
             return projects
 
-        return paginate(fetch, queryset.order_by().count, **page)
+        ordering = orderings.projects("projects")
+        return paginate(queryset, ordering, queryset.order_by().count, nodes=nodes, **page)
 
     @staticmethod
     def resolve_project(root: None, info: Any, id: str) -> Any:
@@ -127,27 +126,13 @@ class Query(graphene.ObjectType):
         return resolve_task_list(info, pk, **args)
 
     @staticmethod
-    def resolve_activity(
-        root: None, info: Any, project_id: str, first: int | None = None, after: str | None = None
-    ) -> Page:
-        if first is not None and not 0 <= first <= MAX_PAGE_SIZE:
-            raise bad_user_input(f"`first` must be between 0 and {MAX_PAGE_SIZE}.")
-        if after is not None and not (after.isdigit() and len(after) < 20):
-            raise bad_user_input("`after` must be an event id.")
-        size = DEFAULT_PAGE_SIZE if first is None else first
-        queryset = selectors.project_events(
-            viewer(info),
-            decode_id(project_id, "Project"),
-            after=int(after) if after is not None else None,
-        )
-        rows = list(queryset[: size + 1])
-        payloads = [event_payload(event) for event in rows[:size]]
-        loaders(info).saw_events(payloads, decode_id)
-        edges = [{"node": payload, "cursor": payload["id"]} for payload in payloads]
-        page_info = {
-            "has_next_page": len(rows) > size,
-            "has_previous_page": after is not None and after != "0",
-            "start_cursor": edges[0]["cursor"] if edges else None,
-            "end_cursor": edges[-1]["cursor"] if edges else None,
-        }
-        return Page(edges=edges, page_info=page_info, _count=queryset.order_by().count)
+    def resolve_activity(root: None, info: Any, project_id: str, **page: Any) -> Page:
+        queryset = selectors.project_events(viewer(info), decode_id(project_id, "Project"))
+
+        def nodes(events: list[Any]) -> list[dict[str, Any]]:
+            payloads = [event_payload(event) for event in events]
+            loaders(info).saw_events(payloads, decode_id)
+            return payloads
+
+        cursors = IdCursors(orderings.oldest_first("activity"))
+        return paginate(queryset, cursors, queryset.order_by().count, nodes=nodes, **page)

@@ -15,7 +15,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q
 from graphene import relay
 
-from tasks import models, selectors
+from tasks import models, orderings, selectors
 from tasks.errors import NotFound
 
 from .connections import DocumentedConnection, page_arguments
@@ -25,7 +25,7 @@ from .enums import Role, TaskPriority, TaskStatus
 from .ids import decode_id
 from .inputs import task_list_args, task_query
 from .model_types import ModelObjectType
-from .pagination import paginate
+from .pagination import paginate, paginate_comments
 from .scalars import JSON
 from .webhook_types import Webhook, project_webhooks
 
@@ -275,12 +275,7 @@ class Task(ModelObjectType):
     ) -> Any:
         batch = loaders(info)
         batch.task_ids.add(root.pk)
-        return paginate(
-            lambda start, stop: batch.comment_page(root.pk, start, stop - start),
-            lambda: batch.comment_counts.load(root.pk),
-            first=first,
-            after=after,
-        )
+        return paginate_comments(root.pk, batch, first=first, after=after)
 
     @classmethod
     def get_node(cls, info: Any, id: str) -> Any:
@@ -301,15 +296,17 @@ def resolve_task_list(
     order_by: dict[str, Any] | None = None,
     **page: Any,
 ) -> Any:
-    queryset = selectors.task_list(viewer(info), task_query(project_id, filter, search, order_by))
+    query = task_query(project_id, filter, search, order_by)
+    queryset = selectors.task_list(viewer(info), query)
     batch = loaders(info)
 
-    def fetch(start: int, stop: int) -> list[models.Task]:
-        tasks = list(queryset[start:stop])
+    def nodes(tasks: list[models.Task]) -> list[models.Task]:
         batch.saw_tasks(tasks)
         return tasks
 
-    return paginate(fetch, queryset.order_by().count, **page)
+    # One scope for `tasks` and `Project.tasks`: a position in the same ordering of tasks.
+    ordering = orderings.task_ordering("tasks", query.order_field, query.descending)
+    return paginate(queryset, ordering, queryset.order_by().count, nodes=nodes, **page)
 
 
 class Project(ModelObjectType):

@@ -10,7 +10,7 @@ from typing import Any
 import graphene
 from graphene import relay
 
-from tasks import models, webhooks
+from tasks import models, orderings, webhooks
 from tasks.permissions import Action, can
 
 from .connections import DocumentedConnection, page_arguments
@@ -165,15 +165,16 @@ class Webhook(ModelObjectType):
     def resolve_deliveries(
         root: models.Webhook, info: Any, first: int | None = None, after: str | None = None
     ) -> Any:
-        queryset = models.WebhookDelivery.objects.filter(webhook_id=root.pk).order_by("-id")
+        queryset = models.WebhookDelivery.objects.filter(webhook_id=root.pk)
 
-        def fetch(start: int, stop: int) -> list[models.WebhookDelivery]:
-            rows = list(queryset.prefetch_related("attempts")[start:stop])
+        def nodes(rows: list[models.WebhookDelivery]) -> list[models.WebhookDelivery]:
             for row in rows:
                 row.webhook = root
             return rows
 
-        return paginate(fetch, queryset.count, first=first, after=after)
+        ordering = orderings.newest_first(f"Webhook:{root.pk}.deliveries")
+        rows = queryset.prefetch_related("attempts")
+        return paginate(rows, ordering, queryset.count, nodes=nodes, first=first, after=after)
 
     @classmethod
     def get_node(cls, info: Any, id: str) -> Any:

@@ -2,26 +2,22 @@
 cursor for tasks and activity.
 
 DRF's CursorPagination can only order by model fields, but tasks order by expressions (priority by
-severity, nulls last), so the cursor is our own: it encodes the (sort value, id) position of the
-edge row and filters with the matching keyset condition, in either direction."""
+severity, nulls last), so the cursor pagination runs on `tasks.keyset`, shared with GraphQL."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import replace
 from typing import Any
 
 from django.core.paginator import InvalidPage
-from django.db.models import Q, QuerySet
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+from tasks import keyset
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -76,70 +72,16 @@ class PagePagination(PageNumberPagination):
 
 # --- Keyset cursors -------------------------------------------------------------------------------
 
-SORT_ANNOTATION = "keyset_sort_value"
 
-
-@dataclass(frozen=True)
-class Keyset:
-    """How a queryset is ordered: by `expression` (nulls last), then by id, both `descending` or
-    both ascending. `name` identifies the ordering inside the cursor; `kind` decodes values."""
-
-    name: str
-    expression: Any
-    descending: bool
-    kind: str  # "datetime" | "date" | "int" | "str"
-
-
-def _encode_value(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def _decode_value(kind: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if kind == "datetime" and isinstance(value, str):
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            raise ValueError("naive datetime")
-        return parsed
-    if kind == "date" and isinstance(value, str):
-        return date.fromisoformat(value)
-    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
-        if abs(value) > 2**62:
-            raise ValueError("out of range")
-        return value
-    if kind == "str" and isinstance(value, str) and "\x00" not in value:
-        return value
-    raise ValueError(kind)
-
-
-def _after(keyset: Keyset, value: Any, pk: int) -> Q:
-    """Rows strictly after (value, pk) in the keyset's order (nulls last)."""
-    key = SORT_ANNOTATION
-    beyond = "lt" if keyset.descending else "gt"
-    if value is None:
-        return Q(**{f"{key}__isnull": True, f"id__{beyond}": pk})
-    return (
-        Q(**{f"{key}__{beyond}": value})
-        | Q(**{key: value, f"id__{beyond}": pk})
-        | Q(**{f"{key}__isnull": True})
-    )
-
-
-def _before(keyset: Keyset, value: Any, pk: int) -> Q:
-    """Rows strictly before (value, pk) in the keyset's order (nulls last)."""
-    key = SORT_ANNOTATION
-    behind = "gt" if keyset.descending else "lt"
-    if value is None:
-        return Q(**{f"{key}__isnull": False}) | Q(**{f"{key}__isnull": True, f"id__{behind}": pk})
-    return Q(**{f"{key}__{behind}": value}) | Q(**{key: value, f"id__{behind}": pk})
+def _directed(ordering: keyset.Ordering, backwards: bool) -> keyset.Ordering:
+    """A REST cursor is a `tasks.keyset` cursor of the edge row, issued for the list, its ordering
+    and the way to walk from the row (so the direction cannot be edited either)."""
+    return replace(ordering, scope=f"{ordering.scope}{'<' if backwards else '>'}")
 
 
 class KeysetPagination(BasePagination):
     """`?cursor=...&page_size=...` -> `{next, previous, results}`. The view supplies the ordering
-    through `get_keyset(request)`; the queryset must already be ordered that way."""
+    through `get_keyset(request)` (a `tasks.keyset.Ordering`)."""
 
     cursor_query_param = "cursor"
 
@@ -150,36 +92,26 @@ class KeysetPagination(BasePagination):
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         assert view is not None
-        keyset: Keyset = view.get_keyset(request)
+        ordering: keyset.Ordering = view.get_keyset(request)
         size = page_size_from(request)
         self.base_url = request.build_absolute_uri()
-        position = self._decode(request.query_params.get(self.cursor_query_param), keyset)
-        qs: QuerySet[Any] = queryset.annotate(**{SORT_ANNOTATION: keyset.expression})
-        if position is None:
-            rows = list(qs[: size + 1])
-            more_after, more_before = len(rows) > size, False
-            rows = rows[:size]
+        cursor = self._decode(request.query_params.get(self.cursor_query_param), ordering)
+        if cursor is None:
+            window = keyset.page(queryset, ordering, first=size)
+        elif cursor[1]:
+            window = keyset.page(queryset, ordering, last=size, before=cursor[0])
         else:
-            value, pk, backwards = position
-            if backwards:
-                rows = list(qs.filter(_before(keyset, value, pk)).reverse()[: size + 1])
-                more_before, more_after = len(rows) > size, True
-                rows = list(reversed(rows[:size]))
-            else:
-                rows = list(qs.filter(_after(keyset, value, pk))[: size + 1])
-                more_after, more_before = len(rows) > size, True
-                rows = rows[:size]
-        self.next_url = self._url(keyset, rows[-1], False) if rows and more_after else None
-        self.previous_url = self._url(keyset, rows[0], True) if rows and more_before else None
-        if not rows and position is not None:
+            window = keyset.page(queryset, ordering, first=size, after=cursor[0])
+        rows = window.rows
+        if rows:
+            self.next_url = self._url(ordering, rows[-1], False) if window.has_next else None
+            self.previous_url = self._url(ordering, rows[0], True) if window.has_previous else None
+        elif cursor is not None:
             # Walked off an end: offer the way back from where the cursor pointed.
-            value, pk, backwards = position
-            token = self._token(keyset, value, pk, not backwards)
-            url = replace_query_param(self.base_url, self.cursor_query_param, token)
-            if backwards:
-                self.next_url = url
-            else:
-                self.previous_url = url
+            position, backwards = cursor
+            url = self._link(ordering, position, not backwards)
+            self.next_url = url if backwards and window.has_next else None
+            self.previous_url = url if not backwards and window.has_previous else None
         return rows
 
     def get_paginated_response(self, data: Any) -> Response:
@@ -213,34 +145,25 @@ class KeysetPagination(BasePagination):
 
     # --- cursor tokens ---
 
-    def _url(self, keyset: Keyset, row: Any, backwards: bool) -> str:
-        token = self._token(keyset, getattr(row, SORT_ANNOTATION), row.pk, backwards)
+    def _url(self, ordering: keyset.Ordering, row: Any, backwards: bool) -> str:
+        return self._link(ordering, keyset.position_of(ordering, row), backwards)
+
+    def _link(self, ordering: keyset.Ordering, position: keyset.Position, backwards: bool) -> str:
+        token = keyset.encode(_directed(ordering, backwards), position)
         return replace_query_param(self.base_url, self.cursor_query_param, token)
 
     @staticmethod
-    def _token(keyset: Keyset, value: Any, pk: int, backwards: bool) -> str:
-        payload = {"o": keyset.name, "v": _encode_value(value), "i": pk, "b": backwards}
-        raw = json.dumps(payload, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @staticmethod
-    def _decode(token: str | None, keyset: Keyset) -> tuple[Any, int, bool] | None:
+    def _decode(
+        token: str | None, ordering: keyset.Ordering
+    ) -> tuple[keyset.Position, bool] | None:
         if token is None or token == "":
             return None
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            payload = json.loads(raw)
-            if not isinstance(payload, dict) or payload.get("o") != keyset.name:
-                raise ValueError("cursor of another ordering")
-            pk = payload["i"]
-            backwards = payload["b"]
-            if not isinstance(pk, int) or isinstance(pk, bool) or not 0 <= pk < 2**62:
-                raise ValueError("bad id")
-            if not isinstance(backwards, bool):
-                raise ValueError("bad direction")
-            return _decode_value(keyset.kind, payload["v"]), pk, backwards
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None
+        for backwards in (False, True):
+            try:
+                return keyset.decode(_directed(ordering, backwards), token), backwards
+            except keyset.InvalidCursor:
+                continue
+        raise exceptions.ValidationError({"cursor": ["Invalid cursor."]})
 
 
-__all__: Sequence[str] = ["Keyset", "KeysetPagination", "PagePagination"]
+__all__: Sequence[str] = ["KeysetPagination", "PagePagination"]

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from tasks import selectors, services
+from tasks import orderings, selectors, services
 from tasks.api import inputs
-from tasks.api.pagination import Keyset, KeysetPagination
+from tasks.api.pagination import KeysetPagination
 from tasks.api.serializers import EventSerializer, MembershipSerializer, ProjectSerializer
 from tasks.errors import NotFound
+from tasks.keyset import Ordering
 from tasks.models import Membership
 
 from .base import ApiView
@@ -110,8 +110,8 @@ class ActivityView(ApiView):
     pagination_class = KeysetPagination
     is_list = True
 
-    def get_keyset(self, request: Request) -> Keyset:
-        return Keyset(name="-id", expression=F("id"), descending=True, kind="int")
+    def get_keyset(self, request: Request) -> Ordering:
+        return orderings.newest_first("rest:activity")
 
     def get(self, request: Request, pk: int, **kwargs: Any) -> Response:
         events = selectors.project_events(request.user, pk).order_by("-id")

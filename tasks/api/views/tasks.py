@@ -9,22 +9,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from tasks import selectors, services
+from tasks import orderings, selectors, services
 from tasks.api import caching, conditional, inputs
 from tasks.api.filters import TaskFilterBackend, parse_ordering
-from tasks.api.pagination import Keyset, KeysetPagination
+from tasks.api.pagination import KeysetPagination
 from tasks.api.serializers import TaskSerializer
+from tasks.keyset import Ordering
 from tasks.models import Task
 
 from .base import ApiView
-
-SORT_KINDS = {
-    "created_at": "datetime",
-    "updated_at": "datetime",
-    "due_date": "date",
-    "priority": "int",
-    "title": "str",
-}
 
 
 def _cached(response: Response, key: str | None, headers: dict[str, str] | None = None) -> Response:
@@ -42,11 +35,9 @@ class TaskListView(ApiView):
     def get_queryset(self) -> Any:
         return Task.objects.none()  # the filter backend builds the list via selectors.task_list
 
-    def get_keyset(self, request: Request) -> Keyset:
+    def get_keyset(self, request: Request) -> Ordering:
         field, descending = parse_ordering(request.query_params.get("ordering"))
-        primary = selectors.order_key(field, descending)[0]
-        name = f"-{field}" if descending else field
-        return Keyset(name, primary.expression, descending, SORT_KINDS[field])
+        return orderings.task_ordering("rest:tasks", field, descending)
 
     def get(self, request: Request, **kwargs: Any) -> Response:
         key = caching.response_key(request)  # before reading the database: see caching.py
