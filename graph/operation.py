@@ -5,12 +5,12 @@
   2. parses with a token limit (GRAPHQL_PARSE_FAILED; over the limit: QUERY_TOO_COMPLEX);
   3. picks the operation and lets the transport `admit` it (authentication, method rules,
      throttling) before any validation work is spent on it;
-  4. refuses selections that repeat a field so often that validation would cost more than any
-     real query needs (QUERY_TOO_COMPLEX; see `graph.validation.repeated_field_pairs`);
-  5. validates with graphql-core's rules through a cache keyed by (schema, query text), the schema
-     held weakly, so a rebuilt schema never reads another's entries (GRAPHQL_VALIDATION_FAILED);
-  6. applies the variable-dependent depth, cost and alias limits on every call
-     (QUERY_TOO_DEEP, QUERY_TOO_COMPLEX).
+  4. applies the depth, cost and alias limits (QUERY_TOO_DEEP, QUERY_TOO_COMPLEX) on every call:
+     they depend on the variables, and checking them first spares validating what they refuse;
+  5. refuses shapes no real query has that make validation quadratic (repeated fields, side by
+     side or nested fragments; QUERY_TOO_COMPLEX; see `graph.validation.shape_errors`);
+  6. validates with graphql-core's rules through a cache keyed by (schema, query text), the schema
+     held weakly, so a rebuilt schema never reads another's entries (GRAPHQL_VALIDATION_FAILED).
 It returns a frozen `PreparedOperation` or raises `OperationRefused` with coded GraphQL errors.
 
 The HTTP view (graph/views.py) and the graphql-transport-ws consumer (realtime/graphql_ws.py) both
@@ -54,7 +54,7 @@ from .errors import (
     coded,
 )
 from .execution import FastExecutionContext
-from .validation import introspection_allowed, limit_errors, repeated_field_errors, rules
+from .validation import introspection_allowed, limit_errors, rules, shape_errors
 
 MAX_TOKENS = 15_000
 MAX_VALIDATION_ERRORS = 50
@@ -167,10 +167,14 @@ def prepare(
     if admit is not None:
         admit(operation)
 
+    bound = MappingProxyType(dict(variables or {}))
+    limited = limit_errors(document, bound)  # linear, and spares validation work on what fails
+    if limited:
+        raise OperationRefused(limited, "validation")
     if entry is None:
-        repeated = repeated_field_errors(document)
-        if repeated:
-            raise OperationRefused(repeated, "validation")
+        refused = shape_errors(document)
+        if refused:
+            raise OperationRefused(refused, "validation")
         found = validate(
             schema,
             document,
@@ -183,11 +187,6 @@ def prepare(
             _remember(schema, key, entry)
     if entry[1]:
         raise OperationRefused(list(entry[1]), "validation")
-
-    bound = MappingProxyType(dict(variables or {}))
-    limited = limit_errors(document, bound)
-    if limited:
-        raise OperationRefused(limited, "validation")
     return PreparedOperation(schema, query, document, operation, operation_name, bound)
 
 

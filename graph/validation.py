@@ -170,53 +170,126 @@ def limits_rule(variables: Mapping[str, Any] | None) -> type[ASTValidationRule]:
     return QueryLimitsRule
 
 
-# graphql-core's OverlappingFieldsCanBeMergedRule compares every pair of selections that share a
-# response name (and every pair of fragment spreads) in a selection set: 500 repeated `id`s in
-# 1.5 KB of text cost 137 ms, 3,000 cost 250 ms (then it gives up with a RecursionError). No real
-# query repeats a field more than a few times, so such documents are refused before validation.
-MAX_REPEATED_PAIRS = 1_000
+# graphql-core's validation is quadratic in a few shapes no real query has. Measured (2-core
+# machine, validation alone): 500 repeated `id`s in one selection set (1.5 KB of text) 137 ms,
+# 3,000 of them 250 ms; 500 distinct fragments spread side by side (18 KB) 1.1 s; a chain of 100
+# fragments each spreading the next (3.5 KB) 104 ms; 800 fragment definitions (30 KB) 162 ms.
+# Such documents are refused by a linear pass before validation (QUERY_TOO_COMPLEX).
+MAX_REPEATED_PAIRS = 5_000  # pairs of same-named fields in merged selection sets, summed
+MAX_SHAPE_WORK = 100_000  # selections visited with fragments expanded, by the check below
+MAX_FRAGMENTS = 200
+MAX_FRAGMENT_NESTING = 20
 
 
-def _count_keys(selection_set: SelectionSetNode, counts: dict[str, int]) -> None:
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            key = (selection.alias or selection.name).value
-        elif isinstance(selection, FragmentSpreadNode):
-            key = "..."  # every pair of spreads is compared, whatever their fragments
-        elif isinstance(selection, InlineFragmentNode):
-            _count_keys(selection.selection_set, counts)  # merged into the enclosing set
-            continue
-        else:
-            continue
-        counts[key] = counts.get(key, 0) + 1
+class _TooComplex(Exception):
+    pass
 
 
-def _repeated_pairs(selection_set: SelectionSetNode | None) -> int:
-    if selection_set is None:
-        return 0
-    counts: dict[str, int] = {}
-    _count_keys(selection_set, counts)
-    pairs = sum(count * (count - 1) // 2 for count in counts.values())
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode | InlineFragmentNode):
-            pairs += _repeated_pairs(selection.selection_set)
-    return pairs
+class _Pairs:
+    """Counts what OverlappingFieldsCanBeMergedRule compares: in each selection set, with
+    fragments and inline fragments expanded, every pair of fields sharing a response name, then
+    the same within the merged sub-selections of those fields. Stops (`_TooComplex`) past
+    `MAX_REPEATED_PAIRS` pairs or `MAX_SHAPE_WORK` visited selections."""
+
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+        self.pairs = 0
+        self.work = 0
+
+    def _collect(
+        self,
+        selection_set: SelectionSetNode,
+        into: dict[str, list[FieldNode]],
+        visiting: frozenset[str],
+    ) -> None:
+        for selection in selection_set.selections:
+            self.work += 1
+            if self.work > MAX_SHAPE_WORK:
+                raise _TooComplex(f"visits more than {MAX_SHAPE_WORK} selections to validate")
+            if isinstance(selection, FieldNode):
+                into.setdefault((selection.alias or selection.name).value, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                self._collect(selection.selection_set, into, visiting)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is not None and name not in visiting:
+                    self._collect(fragment.selection_set, into, visiting | {name})
+
+    def count(self, selection_sets: list[SelectionSetNode]) -> None:
+        fields: dict[str, list[FieldNode]] = {}
+        for selection_set in selection_sets:
+            self._collect(selection_set, fields, frozenset())
+        for nodes in fields.values():
+            self.pairs += len(nodes) * (len(nodes) - 1) // 2
+            if self.pairs > MAX_REPEATED_PAIRS:
+                raise _TooComplex(
+                    f"repeats the same fields in more than {MAX_REPEATED_PAIRS} pairs of selections"
+                )
+            below = [node.selection_set for node in nodes if node.selection_set is not None]
+            if below:
+                self.count(below)
 
 
-def repeated_field_errors(document: DocumentNode) -> list[GraphQLError]:
-    """A coded error when the document's selections repeat response names (or fragment spreads)
-    in more than `MAX_REPEATED_PAIRS` pairs; linear in the document, run before validation."""
-    pairs = 0
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
-            pairs += _repeated_pairs(definition.selection_set)
-    if pairs <= MAX_REPEATED_PAIRS:
-        return []
-    message = (
-        f"The query repeats the same fields in {pairs} pairs of selections; "
-        f"the limit is {MAX_REPEATED_PAIRS}."
-    )
+def _spreads(selection_set: SelectionSetNode | None) -> list[str]:
+    found: list[str] = []
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FragmentSpreadNode):
+            found.append(selection.name.value)
+        elif isinstance(selection, FieldNode | InlineFragmentNode):
+            found.extend(_spreads(selection.selection_set))
+    return found
+
+
+def _fragment_nesting(fragments: dict[str, FragmentDefinitionNode]) -> int:
+    """The longest chain of fragments spreading fragments (a cycle counts as ending; the spec
+    rules report it)."""
+    spreads = {name: _spreads(fragment.selection_set) for name, fragment in fragments.items()}
+    nesting: dict[str, int] = {}
+    for root in spreads:
+        stack: list[tuple[str, int]] = [(root, 0)]  # iterative: a long chain must not recurse
+        visiting: set[str] = set()
+        while stack:
+            name, index = stack.pop()
+            if index == 0:
+                if name in nesting or name in visiting or name not in spreads:
+                    continue
+                visiting.add(name)
+            children = spreads[name]
+            if index < len(children):
+                stack.append((name, index + 1))
+                stack.append((children[index], 0))
+                continue
+            visiting.discard(name)
+            nesting[name] = 1 + max((nesting.get(child, 0) for child in children), default=0)
+    return max(nesting.values(), default=0)
+
+
+def _too_complex(message: str) -> list[GraphQLError]:
     return [GraphQLError(message, extensions={"code": QUERY_TOO_COMPLEX})]
+
+
+def shape_errors(document: DocumentNode) -> list[GraphQLError]:
+    """A coded error for a document whose shape would make validation expensive (see above);
+    linear in the document, run before validation."""
+    fragments = _fragments(document)
+    if len(fragments) > MAX_FRAGMENTS:
+        return _too_complex(
+            f"The query defines {len(fragments)} fragments; the limit is {MAX_FRAGMENTS}."
+        )
+    nesting = _fragment_nesting(fragments)
+    if nesting > MAX_FRAGMENT_NESTING:
+        return _too_complex(
+            f"The query nests fragments {nesting} deep; the limit is {MAX_FRAGMENT_NESTING}."
+        )
+    counter = _Pairs(fragments)
+    try:
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
+                counter.count([definition.selection_set])
+    except _TooComplex as error:
+        return _too_complex(f"The query {error}; validating it would cost too much.")
+    return []
 
 
 def introspection_allowed() -> bool:
