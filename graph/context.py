@@ -30,9 +30,9 @@ def loaders(info: Any) -> Loaders:
         found = context.get(_LOADERS_ATTR)
         if found is None:
             found = context[_LOADERS_ATTR] = Loaders(viewer(info))
-        return found  # type: ignore[no-any-return]
+        return found
     found = getattr(context, _LOADERS_ATTR, None)
     if found is None:
         found = Loaders(viewer(info))
         setattr(context, _LOADERS_ATTR, found)
-    return found  # type: ignore[no-any-return]
+    return found

@@ -9,11 +9,12 @@ from tasks.models import Task
 
 
 def _enum(name: str, choices: type, description: str) -> type[graphene.Enum]:
-    return graphene.Enum(
+    enum: type[graphene.Enum] = graphene.Enum(
         name,
         [(value.upper(), value) for value in choices.values],  # type: ignore[attr-defined]
         description=description,
     )
+    return enum
 
 
 TaskStatus = _enum("TaskStatus", Task.Status, "Where a task stands.")
@@ -21,7 +22,7 @@ TaskPriority = _enum("TaskPriority", Task.Priority, "Ordered by severity: LOW < 
 Role = _enum("Role", RoleChoices, "A member's role in a project.")
 
 
-class TaskOrderField(graphene.Enum):
+class TaskOrderField(graphene.Enum):  # type: ignore[misc]
     CREATED_AT = "created_at"
     UPDATED_AT = "updated_at"
     DUE_DATE = "due_date"
@@ -29,7 +30,7 @@ class TaskOrderField(graphene.Enum):
     TITLE = "title"
 
 
-class OrderDirection(graphene.Enum):
+class OrderDirection(graphene.Enum):  # type: ignore[misc]
     ASC = "asc"
     DESC = "desc"
 

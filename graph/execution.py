@@ -33,14 +33,15 @@ from graphene.types.resolver import dict_or_attr_resolver
 from graphql import (
     ExecutionContext,
     FieldNode,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
+    GraphQLScalarType,
     GraphQLSchema,
     Undefined,
     get_named_type,
-    is_leaf_type,
 )
 from graphql.execution.execute import get_field_def
 from graphql.pyutils import Path
@@ -89,8 +90,8 @@ def _leaf_plan(field: GraphQLField) -> _Plan | None:
     plan: _Plan | None = None
     resolve = field.resolve
     leaf = get_named_type(field.type)
-    if not field.args and is_leaf_type(leaf):
-        serialize = leaf.serialize  # type: ignore[union-attr]
+    if not field.args and isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
+        serialize = leaf.serialize
         attribute = _attribute_of(resolve)
         if attribute is not None:
             plan = (attribute[0], attribute[1], None, None, serialize)

@@ -12,7 +12,7 @@ from .enums import OrderDirection, TaskOrderField, TaskPriority, TaskStatus, enu
 from .ids import decode_id
 
 
-class TaskFilter(graphene.InputObjectType):
+class TaskFilter(graphene.InputObjectType):  # type: ignore[misc]
     status = graphene.List(graphene.NonNull(TaskStatus))
     priority = graphene.List(graphene.NonNull(TaskPriority))
     assignee_id = graphene.ID()
@@ -21,9 +21,9 @@ class TaskFilter(graphene.InputObjectType):
     due_after = graphene.Date()
 
 
-class TaskOrder(graphene.InputObjectType):
+class TaskOrder(graphene.InputObjectType):  # type: ignore[misc]
     field = TaskOrderField(required=True)
-    direction = OrderDirection(default_value=OrderDirection.DESC.value)
+    direction = OrderDirection(default_value=OrderDirection.DESC.value)  # type: ignore[attr-defined]
 
 
 def task_list_args() -> dict[str, Any]:

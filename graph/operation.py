@@ -103,7 +103,8 @@ _lock = threading.Lock()
 def default_schema() -> GraphQLSchema:
     from .schema import schema
 
-    return schema.graphql_schema
+    served: GraphQLSchema = schema.graphql_schema
+    return served
 
 
 def _cached(schema: GraphQLSchema, key: tuple[str, bool]) -> _Entry | None:

@@ -12,7 +12,7 @@ import graphene
 from .types import Event
 
 
-class Subscription(graphene.ObjectType):
+class Subscription(graphene.ObjectType):  # type: ignore[misc]
     project_events = graphene.Field(
         graphene.NonNull(Event),
         project_id=graphene.ID(required=True),

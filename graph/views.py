@@ -23,7 +23,7 @@ extended at its hooks (`dispatch`, `parse_body`, `get_response`, `execute_graphq
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from django.contrib.auth.models import AnonymousUser
@@ -169,8 +169,8 @@ class TaskHubGraphQLView(GraphQLView):  # type: ignore[misc]
         try:
             query, self.remember_digest = persisted.resolve_query(data.query, data.extensions)
         except persisted.PersistedQueryError as error:
-            body = {"errors": [format_error(error.error, self.rid)]}
-            raise _Answered(body, error.status, {}) from None
+            missing = {"errors": [format_error(error.error, self.rid)]}
+            raise _Answered(missing, error.status, {}) from None
         if not isinstance(query, str) or not query.strip():
             raise RequestError("Send a `query`.")
         try:
@@ -248,7 +248,7 @@ class TaskHubGraphQLView(GraphQLView):  # type: ignore[misc]
         if data.multipart and not is_mutation:
             raise RequestError("Multipart requests (file uploads) are for mutations only.")
         assert self.outcome is not None
-        request.user = self.outcome.user or AnonymousUser()
+        request.user = cast(Any, self.outcome.user) or AnonymousUser()
         request.is_graphql_mutation = is_mutation  # type: ignore[attr-defined]
         wait = throttle_wait(request)
         if wait is not None:

@@ -43,7 +43,7 @@ CLOSE_DUPLICATE_ID = 4409
 CLOSE_TOO_MANY_INITS = 4429
 
 
-def _dumps(message: dict[str, Any]) -> str:
+def _dumps(message: object) -> str:
     return orjson.dumps(message).decode()
 
 
