@@ -28,7 +28,7 @@ from .base import CLOSE_INTERNAL, RelayConsumer
 from .event_execution import reads_payload_only
 from .groups import LayerUnavailable
 from .shared_results import next_payload, shared_key, shared_payload_now
-from .subscriptions import DeliverNow, SubscriptionContext
+from .subscriptions import DeliverNow, SubscriptionContext, event_source
 from .watch import Watch, get_watchdog
 
 logger = logging.getLogger(__name__)
@@ -230,7 +230,8 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             context.deliver_now = self._deliver_now(
                 operation_id, prefix, document, context, variables, operation_name, shared
             )
-        stream = await subscribe(prepared, None, context)
+        # The event source is the subscription's root value: graph/ does not import realtime/.
+        stream = await subscribe(prepared, event_source, context)
         if isinstance(stream, ExecutionResult):
             # Variables that do not fit the operation, as over HTTP.
             self._send_error(operation_id, _formatted(stream.errors or [], "BAD_USER_INPUT"))
