@@ -143,6 +143,11 @@ class FastExecutionContext(ExecutionContext):
     is_awaitable = staticmethod(_is_awaitable)
     _field_plans: dict[int, tuple[Any, Any, _FieldPlans]] | None = None
 
+    def _has_middleware(self) -> bool:
+        """graphql-core builds a manager even for an empty middleware list."""
+        manager = self.middleware_manager
+        return manager is not None and bool(manager.middlewares)
+
     def _planned(
         self, parent_type: GraphQLObjectType, fields: dict[str, list[FieldNode]]
     ) -> _FieldPlans:
@@ -155,7 +160,7 @@ class FastExecutionContext(ExecutionContext):
         if entry is not None and entry[0] is fields and entry[1] is parent_type:
             return entry[2]
         plans: _FieldPlans = []
-        direct = not self.middleware_manager  # middleware must see every resolver call
+        direct = not self._has_middleware()  # middleware must see every resolver call
         for response_name, field_nodes in fields.items():
             node = field_nodes[0]
             field_def = get_field_def(self.schema, parent_type, node)
@@ -213,7 +218,7 @@ class FastExecutionContext(ExecutionContext):
         arguments) takes the general path, which reports it exactly as before."""
         node = field_nodes[0]
         plan = None
-        if not self.middleware_manager and not node.arguments:
+        if not node.arguments and not self._has_middleware():
             field_def = get_field_def(self.schema, parent_type, node)
             plan = _plan(self.schema, parent_type, node.name.value) if field_def else None
         if plan is not None:

@@ -207,7 +207,7 @@ def execute(
         context_value=context,
         variable_values=dict(prepared.variables),
         operation_name=prepared.operation_name,
-        middleware=middleware,
+        middleware=middleware or None,
         execution_context_class=FastExecutionContext,
     )
 
