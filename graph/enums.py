@@ -22,7 +22,7 @@ TaskPriority = _enum("TaskPriority", Task.Priority, "Ordered by severity: LOW < 
 Role = _enum("Role", RoleChoices, "A member's role in a project.")
 
 
-class TaskOrderField(graphene.Enum):  # type: ignore[misc]
+class TaskOrderField(graphene.Enum):
     CREATED_AT = "created_at"
     UPDATED_AT = "updated_at"
     DUE_DATE = "due_date"
@@ -30,7 +30,7 @@ class TaskOrderField(graphene.Enum):  # type: ignore[misc]
     TITLE = "title"
 
 
-class OrderDirection(graphene.Enum):  # type: ignore[misc]
+class OrderDirection(graphene.Enum):
     ASC = "asc"
     DESC = "desc"
 

@@ -12,7 +12,7 @@ from .enums import OrderDirection, TaskOrderField, TaskPriority, TaskStatus, enu
 from .ids import decode_id
 
 
-class TaskFilter(graphene.InputObjectType):  # type: ignore[misc]
+class TaskFilter(graphene.InputObjectType):
     status = graphene.List(graphene.NonNull(TaskStatus))
     priority = graphene.List(graphene.NonNull(TaskPriority))
     assignee_id = graphene.ID()
@@ -21,7 +21,7 @@ class TaskFilter(graphene.InputObjectType):  # type: ignore[misc]
     due_after = graphene.Date()
 
 
-class TaskOrder(graphene.InputObjectType):  # type: ignore[misc]
+class TaskOrder(graphene.InputObjectType):
     field = TaskOrderField(required=True)
     direction = OrderDirection(default_value=OrderDirection.DESC.value)  # type: ignore[attr-defined]
 

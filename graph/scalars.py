@@ -11,7 +11,7 @@ from graphql import GraphQLError, ValueNode, value_from_ast_untyped
 from .multipart import OVERSIZED_UPLOAD
 
 
-class JSON(graphene.Scalar):  # type: ignore[misc]
+class JSON(graphene.Scalar):
     """An arbitrary JSON value (the `data` of an event is always a JSON object)."""
 
     @staticmethod
@@ -27,7 +27,7 @@ class JSON(graphene.Scalar):  # type: ignore[misc]
         return value_from_ast_untyped(node, _variables)
 
 
-class Upload(graphene.Scalar):  # type: ignore[misc]
+class Upload(graphene.Scalar):
     """A file sent as a part of a multipart request (GraphQL multipart request spec); its
     variable is null in `operations` and named in `map`. Input only."""
 

@@ -37,7 +37,7 @@ def _source(root: Any) -> EventSource:
     return source
 
 
-class Subscription(graphene.ObjectType):  # type: ignore[misc]
+class Subscription(graphene.ObjectType):
     project_events = graphene.Field(
         graphene.NonNull(Event),
         project_id=graphene.ID(required=True),

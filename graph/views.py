@@ -85,7 +85,7 @@ class _Answered(Exception):
         self.body, self.status, self.headers = body, status, headers
 
 
-class TaskHubGraphQLView(GraphQLView):  # type: ignore[misc]
+class TaskHubGraphQLView(GraphQLView):
     graphiql = True
     graphiql_template = "graph/graphiql.html"
 
