@@ -1,4 +1,4 @@
-"""Query text size and validation time are bounded (security finding 8): a 50 to 126 KB query of
+"""Finding 8: query text size and validation time are bounded: a 50 to 126 KB query of
 repeated fields used to cost 1.0 to 1.5 s of validation per request. Text over
 `GRAPHQL_MAX_QUERY_BYTES`, past the token limit, or repeating fields far beyond any real query is
 refused before graphql-core's validation runs, over HTTP and over graphql-transport-ws alike."""
