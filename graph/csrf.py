@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from project.auth import SESSION_SCOPES, AuthOutcome
-from realtime.auth import origin_allowed
+from project.origin import origin_allowed
 
 PREFLIGHT_HEADERS = ("HTTP_APOLLO_REQUIRE_PREFLIGHT", "HTTP_X_APOLLO_OPERATION_NAME")
 MESSAGE = (

@@ -1,17 +1,42 @@
 """Subscriptions over graphql-transport-ws (served by realtime/graphql_ws.py). Each yields
-`tasks.events.event_payload` dicts (the `Event` root) from `realtime.subscriptions.event_source`:
-with `after`, every stored event since that cursor first, then live ones, none twice."""
+`tasks.events.event_payload` dicts (the `Event` root) from the transport's event source: with
+`after`, every stored event since that cursor first, then live ones, none twice.
+
+The transport hands its event source in as the subscription's root value (`EventSource`), so
+`graph/` never imports `realtime/`; without one (a subscription sent anywhere else) the
+operation is refused."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 import graphene
 
+from .errors import bad_user_input
 from .types import Event
 
 AFTER = "An event id (`Event.id`): replay every later event first, so nothing is missed."
+
+
+class EventSource(Protocol):
+    """`realtime.subscriptions.event_source`: the events of one project or task for a context."""
+
+    def __call__(
+        self,
+        context: Any,
+        *,
+        project_id: object = None,
+        task_id: object = None,
+        after: str | None = None,
+    ) -> AsyncIterator[dict[str, Any]]: ...
+
+
+def _source(root: Any) -> EventSource:
+    if not callable(root):
+        raise bad_user_input("Subscriptions run over WebSocket (graphql-transport-ws).")
+    source: EventSource = root
+    return source
 
 
 class Subscription(graphene.ObjectType):
@@ -34,18 +59,14 @@ class Subscription(graphene.ObjectType):
     async def subscribe_project_events(
         root: Any, info: Any, project_id: str, after: str | None = None
     ) -> AsyncIterator[dict[str, Any]]:
-        from realtime.subscriptions import event_source
-
-        async for event in event_source(info.context, project_id=project_id, after=after):
+        async for event in _source(root)(info.context, project_id=project_id, after=after):
             yield event
 
     @staticmethod
     async def subscribe_task_events(
         root: Any, info: Any, task_id: str, after: str | None = None
     ) -> AsyncIterator[dict[str, Any]]:
-        from realtime.subscriptions import event_source
-
-        async for event in event_source(info.context, task_id=task_id, after=after):
+        async for event in _source(root)(info.context, task_id=task_id, after=after):
             yield event
 
     @staticmethod

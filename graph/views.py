@@ -1,24 +1,43 @@
-"""`/graphql` over HTTP (GraphQL-over-HTTP spec), and GraphiQL for browsers."""
+"""`/graphql` over HTTP (GraphQL-over-HTTP spec) on graphene-django's `GraphQLView`, and GraphiQL
+for browsers.
+
+graphene-django's view is configured through the `GRAPHENE` setting (schema, middleware) and
+extended at its hooks (`dispatch`, `parse_body`, `get_response`, `execute_graphql_request`,
+`format_error`, `json_encode`, `render_graphiql`). What it cannot do for the contract (API.md):
+
+- `dispatch`: its own always answers `application/json`, never `application/graphql-response+json`
+  (the spec's media type, chosen here from `Accept`), answers every error without a path with 400,
+  and is wrapped in `ensure_csrf_cookie`, whose token check reads `request.POST` before the
+  multipart upload limits are installed (a file would stream in unbounded). Ours negotiates the
+  media type, applies the Origin rule, authenticates, then calls the hooks below.
+- `parse_body`: theirs accepts form bodies and `application/graphql`, decodes variables leniently
+  and answers bad JSON with plain text; ours reads JSON, GET parameters and the GraphQL multipart
+  request spec into coded errors (graph/http.py, graph/multipart.py).
+- `get_response` / `execute_graphql_request`: theirs parses without a token limit or a size limit
+  and validates every request from scratch; ours goes through `graph.operation` (the pipeline the
+  WebSocket transport shares), with automatic persisted queries, scopes, throttling and
+  `Idempotency-Key` around it.
+- `format_error`: masks unexpected errors and adds the request id (graph/errors.py).
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
+from graphene_django.views import GraphQLView
 from graphql import (
-    DocumentNode,
     ExecutionResult,
     FieldNode,
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
-    execute,
-    get_operation_ast,
 )
 
 from project.auth import (
@@ -28,155 +47,248 @@ from project.auth import (
     authenticate_http_request,
     bearer_challenge,
 )
-from realtime.auth import origin_allowed
+from project.origin import origin_allowed
 from tasks import idempotency
 from tasks.api.throttles import throttle_wait
 
-from . import csrf, multipart, persisted
+from . import csrf, multipart, operation, persisted
 from .errors import (
     BAD_USER_INPUT,
     FORBIDDEN,
-    GRAPHQL_PARSE_FAILED,
-    GRAPHQL_VALIDATION_FAILED,
     INTERNAL_SERVER_ERROR,
     RATE_LIMITED,
     UNAUTHENTICATED,
     format_error,
 )
-from .execution import FastExecutionContext, parse_cached, validate_cached
 from .http import (
     GRAPHQL_RESPONSE,
+    Params,
     RequestError,
     negotiate,
     read_params,
     request_id,
-    respond,
     wants_html,
 )
 from .mutations.webhook import redact_shown_secrets
-from .schema import schema
 from .validation import introspection_allowed
 
-MAX_TOKENS = 15_000
 _SUGGESTION = re.compile(r" ?Did you mean .*\?$")
 IDEMPOTENCY_SCOPE = "graphql"
+ORIGIN_REFUSED = "Requests from this Origin are refused: it is not an allowed host or CORS origin."
 
 
-@csrf_exempt
-def graphql_view(request: HttpRequest) -> HttpResponse:
-    rid = request_id(request)
-    if request.method == "GET" and wants_html(request):
-        response = graphiql(request)
-    else:
-        response = _graphql(request, rid)
-    response["X-Request-ID"] = rid
-    return response
+class _Answered(Exception):
+    """A complete answer found before execution (a persisted-query miss, an idempotent replay)."""
+
+    def __init__(self, body: dict[str, Any], status: int, headers: dict[str, str]) -> None:
+        super().__init__("answered")
+        self.body, self.status, self.headers = body, status, headers
 
 
-@ensure_csrf_cookie
-def graphiql(request: HttpRequest) -> HttpResponse:
-    return render(request, "graph/graphiql.html", {"endpoint": request.path})
+class TaskHubGraphQLView(GraphQLView):
+    graphiql = True
+    graphiql_template = "graph/graphiql.html"
 
+    # Django's View makes one instance per request, so per-request state lives here.
+    rid = ""
+    media = GRAPHQL_RESPONSE
+    outcome: AuthOutcome | None = None
+    idempotency_claim: dict[str, Any] | None = None
+    request_fingerprint = ""
+    remember_digest: str | None = None
 
-def _graphql(request: HttpRequest, rid: str) -> HttpResponse:
-    media = negotiate(request.META.get("HTTP_ACCEPT", ""))
-    if media is None:
-        return HttpResponse(
-            "Acceptable: application/graphql-response+json, application/json", status=406
-        )
-    if request.method not in ("GET", "POST"):
-        return _request_error(
-            RequestError("Use GET or POST.", status=405, headers={"Allow": "GET, POST"}), media
-        )
-    if not origin_allowed(request.META.get("HTTP_ORIGIN")):
-        # API.md's Origin rule, as on the WebSocket: a page of a foreign site is refused
-        # whatever credentials it carries; clients sending no Origin are not browsers.
-        message = "Requests from this Origin are refused: it is not an allowed host or CORS origin."
-        return _request_error(RequestError(message, code=FORBIDDEN, status=403), media)
-    try:
-        return _run(request, rid, media)
-    except RequestError as error:
-        return _request_error(error, media)
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.rid = request_id(request)
+        if request.method == "GET" and wants_html(request):
+            response = self.render_graphiql(request)
+        else:
+            response = self._serve(request)
+        response["X-Request-ID"] = self.rid
+        return response
 
+    @method_decorator(ensure_csrf_cookie)
+    def render_graphiql(self, request: HttpRequest, **data: Any) -> HttpResponse:
+        """The offline GraphiQL (graph/templates, graph/static): no CDN, and the CSRF token for
+        session requests made from the page."""
+        return render(request, self.graphiql_template, {"endpoint": request.path})
 
-def _request_error(error: RequestError, media: str) -> HttpResponse:
-    body = {"errors": [format_error(error.error, None)]}
-    return respond(body, status=error.status, media=media, headers=error.headers)
+    def _serve(self, request: HttpRequest) -> HttpResponse:
+        media = negotiate(request.META.get("HTTP_ACCEPT", ""))
+        if media is None:
+            return HttpResponse(
+                "Acceptable: application/graphql-response+json, application/json", status=406
+            )
+        self.media = media
+        try:
+            if request.method not in ("GET", "POST"):
+                raise RequestError("Use GET or POST.", status=405, headers={"Allow": "GET, POST"})
+            if not origin_allowed(request.META.get("HTTP_ORIGIN")):
+                # API.md's Origin rule, as on the WebSocket: a page of a foreign site is refused
+                # whatever credentials it carries; clients sending no Origin are not browsers.
+                raise RequestError(ORIGIN_REFUSED, code=FORBIDDEN, status=403)
+            if multipart.is_multipart(request):
+                _parse_multipart(request)  # before the CSRF check reads request.POST
+            self.outcome = csrf.with_preflight(request, authenticate_http_request(request))
+            if self.outcome.failure == "query_token":
+                raise RequestError(
+                    self.outcome.message,
+                    code=UNAUTHENTICATED,
+                    status=400,
+                    headers={"WWW-Authenticate": self.outcome.challenge()},
+                )
+            encoded, status = self.get_response(request, self.parse_body(request))
+            headers: dict[str, str] = {}
+        except RequestError as error:
+            body = {"errors": [format_error(error.error, None)]}
+            encoded, status, headers = self.json_encode(request, body), error.status, error.headers
+        except _Answered as answered:
+            encoded = self.json_encode(request, answered.body)
+            status, headers = answered.status, answered.headers
+        response = HttpResponse(encoded, status=status, content_type=f"{media}; charset=utf-8")
+        for name, value in headers.items():
+            response[name] = value
+        return response
 
+    def parse_body(self, request: HttpRequest) -> Params:
+        return read_params(request)
 
-def _document_errors(errors: list[GraphQLError], media: str, code: str, rid: str) -> HttpResponse:
-    hide = not introspection_allowed()
-    formatted = []
-    for error in errors:
-        item = format_error(error, rid, code)
-        if hide:
+    def json_encode(self, request: HttpRequest, d: Any, pretty: bool = False) -> bytes:
+        return orjson.dumps(d)
+
+    def format_error(self, error: Any, default_code: str = INTERNAL_SERVER_ERROR) -> dict[str, Any]:
+        if not isinstance(error, GraphQLError):
+            error = GraphQLError(str(error), original_error=error)
+        item = format_error(error, self.rid, default_code)
+        if not introspection_allowed():
             item["message"] = _SUGGESTION.sub("", item["message"])
-        formatted.append(item)
-    return respond(
-        {"errors": formatted}, status=400 if media == GRAPHQL_RESPONSE else 200, media=media
-    )
+        return item
 
+    def get_response(
+        self, request: HttpRequest, data: Params, show_graphiql: bool = False
+    ) -> tuple[bytes, int]:
+        try:
+            query, self.remember_digest = persisted.resolve_query(data.query, data.extensions)
+        except persisted.PersistedQueryError as error:
+            missing = {"errors": [format_error(error.error, self.rid)]}
+            raise _Answered(missing, error.status, {}) from None
+        if not isinstance(query, str) or not query.strip():
+            raise RequestError("Send a `query`.")
+        try:
+            result = self.execute_graphql_request(
+                request, data, query, data.variables, data.operation_name
+            )
+        except operation.OperationRefused as refused:
+            return self._refused(request, refused)
+        except BaseException:
+            if self.idempotency_claim is not None:
+                idempotency.abandon(**self.idempotency_claim)
+            raise
+        body: dict[str, Any] = {}
+        if result.errors:
+            body["errors"] = [
+                self.format_error(error, INTERNAL_SERVER_ERROR if error.path else BAD_USER_INPUT)
+                for error in result.errors
+            ]
+        body["data"] = result.data
+        status = _status(result, self.media)
+        encoded = self.json_encode(request, body)
+        if self.idempotency_claim is not None:
+            stored = redact_shown_secrets(request, orjson.loads(encoded))
+            idempotency.complete(
+                **self.idempotency_claim,
+                request_fingerprint=self.request_fingerprint,
+                response={"status": status, "body": stored},
+            )
+        return encoded, status
 
-def _run(request: HttpRequest, rid: str, media: str) -> HttpResponse:
-    if multipart.is_multipart(request):
-        _parse_multipart(request)  # before the CSRF check reads request.POST
-    outcome = csrf.with_preflight(request, authenticate_http_request(request))
-    if outcome.failure == "query_token":
-        raise RequestError(
-            outcome.message,
-            code=UNAUTHENTICATED,
-            status=400,
-            headers={"WWW-Authenticate": outcome.challenge()},
+    def _refused(
+        self, request: HttpRequest, refused: operation.OperationRefused
+    ) -> tuple[bytes, int]:
+        body = {"errors": [self.format_error(error, BAD_USER_INPUT) for error in refused.errors]}
+        if refused.stage == "too_large":
+            return self.json_encode(request, body), 413
+        if refused.stage == "operation":
+            return self.json_encode(request, body), 400
+        return self.json_encode(request, body), 400 if self.media == GRAPHQL_RESPONSE else 200
+
+    def execute_graphql_request(
+        self,
+        request: HttpRequest,
+        data: Params,
+        query: str,
+        variables: dict[str, Any],
+        operation_name: str | None,
+        show_graphiql: bool = False,
+    ) -> ExecutionResult:
+        prepared = operation.prepare(
+            query,
+            variables,
+            operation_name,
+            schema=self.schema.graphql_schema,
+            admit=lambda chosen: self._admit(request, data, chosen),
         )
-    params = read_params(request)
-    try:
-        query, remember_digest = persisted.resolve_query(params.query, params.extensions)
-    except persisted.PersistedQueryError as error:
-        body = {"errors": [format_error(error.error, rid)]}
-        return respond(body, status=error.status, media=media)
-    if not isinstance(query, str) or not query.strip():
-        raise RequestError("Send a `query`.")
-
-    try:
-        document = parse_cached(query, max_tokens=MAX_TOKENS)
-    except GraphQLError as error:
-        return _document_errors([error], media, GRAPHQL_PARSE_FAILED, rid)
-    operation = get_operation_ast(document, params.operation_name)
-    if operation is None:
-        raise RequestError("Name the operation to run (`operationName`), or send exactly one.")
-    is_mutation = operation.operation == OperationType.MUTATION
-    if operation.operation == OperationType.SUBSCRIPTION:
-        raise RequestError("Subscriptions run over WebSocket (graphql-transport-ws).")
-    if is_mutation and request.method == "GET":
-        raise RequestError("Mutations need POST.", status=405, headers={"Allow": "POST"})
-    if params.multipart and not is_mutation:
-        raise RequestError("Multipart requests (file uploads) are for mutations only.")
-
-    request.user = outcome.user or AnonymousUser()
-    request.is_graphql_mutation = is_mutation  # type: ignore[attr-defined]
-    wait = throttle_wait(request)
-    if wait is not None:
-        retry_after = str(max(1, int(wait + 0.999)))
-        raise RequestError(
-            "Too many requests; slow down.",
-            code=RATE_LIMITED,
-            status=429,
-            headers={"Retry-After": retry_after},
+        if self.remember_digest is not None:  # only once the query is known to be valid
+            persisted.remember(self.remember_digest, query)
+        if prepared.kind == OperationType.MUTATION:
+            self._claim_idempotency(request, data, query)
+        result = operation.execute(
+            prepared, self.get_root_value(request), request, middleware=self.get_middleware(request)
         )
-    _authorize(outcome, operation, is_mutation)
+        assert isinstance(result, ExecutionResult)  # resolvers are synchronous over HTTP
+        return result
 
-    errors = validate_cached(
-        schema.graphql_schema, query, document, params.variables, max_errors=50
-    )
-    if errors:
-        return _document_errors(errors, media, GRAPHQL_VALIDATION_FAILED, rid)
-    if remember_digest is not None:
-        persisted.remember(remember_digest, query)
+    def _admit(self, request: HttpRequest, data: Params, chosen: OperationDefinitionNode) -> None:
+        """Runs after parsing and before validation: requests that may not run the operation
+        never cost a validation."""
+        is_mutation = chosen.operation == OperationType.MUTATION
+        if chosen.operation == OperationType.SUBSCRIPTION:
+            raise RequestError("Subscriptions run over WebSocket (graphql-transport-ws).")
+        if is_mutation and request.method == "GET":
+            raise RequestError("Mutations need POST.", status=405, headers={"Allow": "POST"})
+        if data.multipart and not is_mutation:
+            raise RequestError("Multipart requests (file uploads) are for mutations only.")
+        assert self.outcome is not None
+        request.user = cast(Any, self.outcome.user) or AnonymousUser()
+        request.is_graphql_mutation = is_mutation  # type: ignore[attr-defined]
+        wait = throttle_wait(request)
+        if wait is not None:
+            retry_after = str(max(1, int(wait + 0.999)))
+            raise RequestError(
+                "Too many requests; slow down.",
+                code=RATE_LIMITED,
+                status=429,
+                headers={"Retry-After": retry_after},
+            )
+        _authorize(self.outcome, chosen, is_mutation)
 
-    key = request.META.get("HTTP_IDEMPOTENCY_KEY")
-    if is_mutation and key is not None and outcome.user is not None:
-        return _idempotent(request, rid, media, document, params, query, key, outcome.user)
-    return _execute(request, rid, media, document, params)
+    def _claim_idempotency(self, request: HttpRequest, data: Params, query: str) -> None:
+        key = request.META.get("HTTP_IDEMPOTENCY_KEY")
+        user = self.outcome.user if self.outcome is not None else None
+        if key is None or user is None:
+            return
+        if not idempotency.valid_key(key):
+            raise RequestError("The Idempotency-Key header is invalid.")
+        self.request_fingerprint = idempotency.fingerprint(
+            query,
+            orjson.dumps(
+                data.variables, option=orjson.OPT_SORT_KEYS, default=multipart.upload_fingerprint
+            ),
+            data.operation_name or "",
+        )
+        claim = {"scope": IDEMPOTENCY_SCOPE, "user_key": str(user.pk), "key": key}
+        begun = idempotency.begin(**claim, request_fingerprint=self.request_fingerprint)
+        if begun.outcome == "mismatch":
+            message = "This Idempotency-Key was used with a different request."
+            raise RequestError(message, status=422)
+        if begun.outcome == "in_flight":
+            raise RequestError("A request with this Idempotency-Key is still running.", status=409)
+        if begun.outcome == "replay" and begun.response is not None:
+            stored = begun.response
+            raise _Answered(stored["body"], stored["status"], {"Idempotent-Replayed": "true"})
+        self.idempotency_claim = claim
+
+
+graphql_view = csrf_exempt(TaskHubGraphQLView.as_view())
 
 
 def _parse_multipart(request: HttpRequest) -> None:
@@ -216,96 +328,16 @@ def _authorize(outcome: AuthOutcome, operation: OperationDefinitionNode, is_muta
 
 
 def _only_introspection(operation: OperationDefinitionNode) -> bool:
-    selections = operation.selection_set.selections
     return all(
         isinstance(selection, FieldNode) and selection.name.value.startswith("__")
-        for selection in selections
+        for selection in operation.selection_set.selections
     )
-
-
-def _execute(
-    request: HttpRequest, rid: str, media: str, document: DocumentNode, params: Any
-) -> HttpResponse:
-    result = execute(
-        schema.graphql_schema,
-        document,
-        context_value=request,
-        variable_values=params.variables,
-        operation_name=params.operation_name,
-        execution_context_class=FastExecutionContext,
-    )
-    assert isinstance(result, ExecutionResult)  # resolvers are synchronous over HTTP
-    return respond(_body(result, rid), status=_status(result, media), media=media)
-
-
-def _body(result: ExecutionResult, rid: str) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if result.errors:
-        hide = not introspection_allowed()
-        errors = []
-        for error in result.errors:
-            default = INTERNAL_SERVER_ERROR if error.path else BAD_USER_INPUT
-            item = format_error(error, rid, default)
-            if hide:
-                item["message"] = _SUGGESTION.sub("", item["message"])
-            errors.append(item)
-        body["errors"] = errors
-    body["data"] = result.data
-    return body
 
 
 def _status(result: ExecutionResult, media: str) -> int:
     # Variables that do not fit the operation: execution never started.
     started = result.data is not None or not result.errors
-    if not started and media == GRAPHQL_RESPONSE and all(e.path is None for e in result.errors):
+    errors = result.errors or []
+    if not started and media == GRAPHQL_RESPONSE and all(e.path is None for e in errors):
         return 400
     return 200
-
-
-def _idempotent(
-    request: HttpRequest,
-    rid: str,
-    media: str,
-    document: DocumentNode,
-    params: Any,
-    query: str,
-    key: str,
-    user: Any,
-) -> HttpResponse:
-    if not idempotency.valid_key(key):
-        raise RequestError("The Idempotency-Key header is invalid.")
-    request_fingerprint = idempotency.fingerprint(
-        query,
-        orjson.dumps(
-            params.variables, option=orjson.OPT_SORT_KEYS, default=multipart.upload_fingerprint
-        ),
-        params.operation_name or "",
-    )
-    claim = {"scope": IDEMPOTENCY_SCOPE, "user_key": str(user.pk), "key": key}
-    begun = idempotency.begin(**claim, request_fingerprint=request_fingerprint)
-    if begun.outcome == "mismatch":
-        raise RequestError("This Idempotency-Key was used with a different request.", status=422)
-    if begun.outcome == "in_flight":
-        raise RequestError("A request with this Idempotency-Key is still running.", status=409)
-    if begun.outcome == "replay" and begun.response is not None:
-        stored = begun.response
-        return respond(
-            stored["body"],
-            status=stored["status"],
-            media=media,
-            headers={"Idempotent-Replayed": "true"},
-        )
-    try:
-        response = _execute(request, rid, media, document, params)
-    except BaseException:
-        idempotency.abandon(**claim)
-        raise
-    idempotency.complete(
-        **claim,
-        request_fingerprint=request_fingerprint,
-        response={
-            "status": response.status_code,
-            "body": redact_shown_secrets(request, orjson.loads(response.content)),
-        },
-    )
-    return response

@@ -535,7 +535,17 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- GraphQL --------------------------------------------------------------------------------------
-GRAPHENE = {"SCHEMA": "graph.schema.schema", "ATOMIC_MUTATIONS": False}
+# graphene-django's own settings, read by its GraphQLView (subclassed in graph/views.py) and its
+# `graphql_schema` command. MIDDLEWARE is explicit: graphene-django otherwise adds its debug
+# middleware whenever DEBUG is on, which would make DEBUG runs measure something else.
+GRAPHENE = {
+    "SCHEMA": "graph.schema.schema",
+    "SCHEMA_OUTPUT": "schema.graphql",
+    "MIDDLEWARE": [],
+    "ATOMIC_MUTATIONS": False,
+}
+# Query text over this many bytes (UTF-8) is refused before it is parsed or validated.
+GRAPHQL_MAX_QUERY_BYTES = env_int("GRAPHQL_MAX_QUERY_BYTES", 32 * 1024)
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 10)
 GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 50_000)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 30)

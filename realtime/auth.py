@@ -11,16 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
-from urllib.parse import urlsplit
 
 from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.http.cookie import parse_cookie
-from django.http.request import split_domain_port, validate_host
 
 from project.auth import READ_SCOPE, WRITE_SCOPE, authenticate_token, bearer_from_header
+from project.origin import origin_allowed as origin_allowed  # re-exported; lives in project/
 
 SESSION_SCOPES = frozenset({READ_SCOPE, WRITE_SCOPE})
 
@@ -89,24 +88,6 @@ def HandshakeAuthStack(app: Any) -> Any:
 
 
 # --- Origin ---------------------------------------------------------------------------------------
-
-
-def origin_allowed(origin: str | None) -> bool:
-    """A browser's Origin must be an allowed host or a CORS origin. No Origin at all is a
-    non-browser client, which cross-site request forgery cannot drive: allowed."""
-    if origin is None:
-        return True
-    origin = origin.strip()
-    if origin in settings.CORS_ALLOWED_ORIGINS:
-        return True
-    try:
-        parts = urlsplit(origin)
-    except ValueError:
-        return False
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        return False
-    domain, _port = split_domain_port(parts.netloc)
-    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
 class RefuseConnection(AsyncWebsocketConsumer):

@@ -19,10 +19,6 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     OperationType,
-    create_source_event_stream,
-    get_operation_ast,
-    parse,
-    validate,
 )
 
 from project.auth import READ_SCOPE, bearer_from_header
@@ -32,7 +28,7 @@ from .base import CLOSE_INTERNAL, RelayConsumer
 from .event_execution import reads_payload_only
 from .groups import LayerUnavailable
 from .shared_results import next_payload, shared_key, shared_payload_now
-from .subscriptions import DeliverNow, SubscriptionContext
+from .subscriptions import DeliverNow, SubscriptionContext, event_source
 from .watch import Watch, get_watchdog
 
 logger = logging.getLogger(__name__)
@@ -47,7 +43,7 @@ CLOSE_DUPLICATE_ID = 4409
 CLOSE_TOO_MANY_INITS = 4429
 
 
-def _dumps(message: dict[str, Any]) -> str:
+def _dumps(message: object) -> str:
     return orjson.dumps(message).decode()
 
 
@@ -201,29 +197,19 @@ class GraphQLTransportWSConsumer(RelayConsumer):
                 del self.operations[operation_id]
 
     async def _execute(self, operation_id: str, payload: dict[str, Any]) -> None:
-        from graph.schema import schema
-        from graph.validation import introspection_allowed, rules
+        from graph.operation import OperationRefused, prepare, subscribe
 
         query: str = payload["query"]
         variables = payload.get("variables") or None
         operation_name = payload.get("operationName") or None
         try:
-            document = parse(query)
-        except GraphQLError as error:
-            error.extensions = {"code": "GRAPHQL_PARSE_FAILED"}
-            self._send_error(operation_id, _formatted([error]))
+            # The same pipeline as HTTP: size and token limits, cached validation, limits.
+            prepared = prepare(query, variables, operation_name)
+        except OperationRefused as refused:
+            self._send_error(operation_id, _formatted(refused.errors, "BAD_USER_INPUT"))
             return
-        errors = validate(
-            schema.graphql_schema,
-            document,
-            rules(variables),
-            hide_suggestions=not introspection_allowed(),
-        )
-        if errors:
-            self._send_error(operation_id, _formatted(errors, "GRAPHQL_VALIDATION_FAILED"))
-            return
-        operation = get_operation_ast(document, operation_name)
-        if operation is None or operation.operation != OperationType.SUBSCRIPTION:
+        document, operation = prepared.document, prepared.operation
+        if operation.operation != OperationType.SUBSCRIPTION:
             self._send_error(
                 operation_id,
                 [
@@ -244,21 +230,16 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             context.deliver_now = self._deliver_now(
                 operation_id, prefix, document, context, variables, operation_name, shared
             )
-        stream = await create_source_event_stream(
-            schema.graphql_schema,
-            document,
-            context_value=context,
-            variable_values=variables,
-            operation_name=operation_name,
-        )
+        # The event source is the subscription's root value: graph/ does not import realtime/.
+        stream = await subscribe(prepared, event_source, context)
         if isinstance(stream, ExecutionResult):
             # Variables that do not fit the operation, as over HTTP.
             self._send_error(operation_id, _formatted(stream.errors or [], "BAD_USER_INPUT"))
             return
         try:
             async for event in stream:
-                payload = await next_payload(
-                    schema.graphql_schema,
+                encoded = await next_payload(
+                    prepared.schema,
                     document,
                     event,
                     context,
@@ -267,7 +248,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
                     shared,
                     in_loop=in_loop,
                 )
-                self.send_text(f"{prefix}{payload}}}")
+                self.send_text(f"{prefix}{encoded}}}")
         finally:
             aclose = getattr(stream, "aclose", None)
             if aclose is not None:
