@@ -16,7 +16,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from graph.ids import decode_id
-from project.auth import READ_SCOPE, WRITE_SCOPE
+from project.auth import READ_SCOPE, WRITE_SCOPE, Refusal
 from tasks import services
 from tasks.errors import NotFound, PermissionDenied, ValidationError
 from tasks.events import comment_data
@@ -97,13 +97,15 @@ class EventsConsumer(RelayConsumer):
         if self.closing:
             return
 
-        def lost(reason: str) -> None:
-            if reason == "token":
-                self.close_now(CLOSE_UNAUTHENTICATED, "token expired or revoked")
+        def lost(refusal: Refusal) -> None:
+            if refusal is Refusal.CREDENTIALS:
+                self.close_now(CLOSE_UNAUTHENTICATED, "credentials expired or revoked")
+            elif refusal is Refusal.SCOPE:
+                self.close_now(CLOSE_FORBIDDEN, "the credentials lack the read scope")
             else:
                 self.close_now(CLOSE_FORBIDDEN, "no longer a member")
 
-        self.watch = Watch(user.pk, credentials.token_id, project_id, lost)
+        self.watch = Watch(credentials, project_id, lost)
         get_watchdog().add(self.watch)
         payload = {"type": "ready", "projectId": project_id}
         if task_id is not None:

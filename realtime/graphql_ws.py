@@ -133,14 +133,12 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             return
         self.init_timer.cancel()
         self.credentials = credentials
-        if credentials.token_id is not None:
-            self.watch = Watch(
-                credentials.user.pk,
-                credentials.token_id,
-                None,
-                lambda _reason: self.close_now(CLOSE_FORBIDDEN, "Token expired or revoked"),
-            )
-            get_watchdog().add(self.watch)
+        # Credentials that stop holding close the socket as refused ones do at init (API.md);
+        # a lost membership ends only the subscriptions of that project (subscriptions.py).
+        self.watch = Watch(
+            credentials, None, lambda _refusal: self.close_now(CLOSE_FORBIDDEN, "Forbidden")
+        )
+        get_watchdog().add(self.watch)
         self.send_text('{"type":"connection_ack"}')
 
     async def _credentials(self, payload: dict[str, Any]) -> Credentials | None:

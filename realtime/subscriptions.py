@@ -17,6 +17,7 @@ from channels.db import database_sync_to_async
 from graphql import GraphQLError
 
 from graph.ids import decode_id
+from project.auth import Refusal
 from tasks.errors import NotFound
 from tasks.selectors import project_get, task_get
 
@@ -101,7 +102,14 @@ async def event_source(
         revoked=lambda: queue.put_nowait(_REVOKED),
         lost=lambda: queue.put_nowait(_LOST),
     )
-    watch = Watch(user.pk, None, target_project, lambda _reason: stream.revoke())
+
+    def lost(refusal: Refusal) -> None:
+        # Lost credentials close the whole socket (the consumer's own watch); a lost membership
+        # ends this subscription only.
+        if refusal is Refusal.MEMBERSHIP:
+            stream.revoke()
+
+    watch = Watch(context.credentials, target_project, lost)
     try:
         try:
             await stream.open(cursor)
