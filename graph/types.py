@@ -313,6 +313,11 @@ class ProjectConnection(CountableConnection):
         node = Project
 
 
+# The `Event` fields whose resolvers read only the event payload (the root dict), never the
+# database or the viewer: a selection of only these renders the same for every subscriber.
+EVENT_PAYLOAD_FIELDS: frozenset[str] = frozenset({"id", "type", "data", "createdAt"})
+
+
 class Event(graphene.ObjectType):
     """One entry of a project's activity log; also what subscriptions deliver."""
 

@@ -1,9 +1,12 @@
 """One subscriber's stream of a project's (or a task's) events: live events from the hub plus
 replay from the event log, with no event missed or delivered twice at the boundary.
 
-Resume order: join the hub first (so nothing published from then on is lost), buffer live events
-while the log after the cursor is read, then flush the buffer. Every delivered id is remembered
-(a bounded window), so an event both read from the log and relayed live goes out once.
+Every stream starts from a position in the log: the client's cursor (`after`), or else the log's
+newest event id read when the subscription was received (`log_position`). Then: buffer live
+events, join the hub (so nothing published from then on is lost), read the log after the
+position, flush the buffer. Every delivered id is remembered (a bounded window), so an event both
+read from the log and relayed live goes out once. A fresh subscription is thus gap-free from the
+moment it was received: what commits while the process joins the group comes from the log.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from channels.db import database_sync_to_async
 from graphql_relay import from_global_id, to_global_id
 
 from tasks.events import event_payload
+from tasks.models import Event
 from tasks.selectors import project_events, task_events
 
 from .groups import get_hub
@@ -44,6 +48,13 @@ def parse_cursor(value: object) -> int | None:
         if type_name == "Event" and raw.isdigit():
             return int(raw)
     raise ValueError("invalid cursor")
+
+
+def log_position() -> int:
+    """The newest event id now (0 for none): where a stream without a cursor starts. Event ids
+    are global, so this serves any project or task; read before the target is even known."""
+    newest = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return int(newest or 0)
 
 
 def _log_page(user: Any, project_id: int, task_id: int | None, after: int) -> list[dict[str, Any]]:
@@ -85,15 +96,26 @@ class EventStream:
         self._seen_order: deque[str] = deque()
         self.active = False
 
-    async def open(self, after: int | None = None) -> None:
-        """Raises `LayerUnavailable`, or `NotFound` when replay finds the target gone."""
-        await get_hub().join(self.project_id, self)
+    async def open(self, after: int, joined: Callable[[], None] | None = None) -> None:
+        """Joins the hub, calls `joined()` (live from here on), then delivers the log after
+        `after` and the live events that arrived meanwhile. Raises `LayerUnavailable`, or
+        `NotFound` when replay finds the target gone."""
+        self._buffer = []
         self.active = True
-        if after is not None:
-            await self.replay(after)
+        try:
+            await get_hub().join(self.project_id, self)
+        except BaseException:
+            self.active = False
+            self._buffer = None
+            get_hub().leave(self.project_id, self)
+            raise
+        if joined is not None:
+            joined()
+        await self.replay(after)
 
     async def replay(self, after: int) -> None:
-        self._buffer = []
+        if self._buffer is None:
+            self._buffer = []
         try:
             cursor = after
             while self.active:
