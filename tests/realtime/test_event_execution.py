@@ -12,7 +12,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 from graphql import get_operation_ast, parse
-from graphql_relay import to_global_id
 
 from graph.schema import schema
 from graph.types import EVENT_PAYLOAD_FIELDS
