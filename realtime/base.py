@@ -17,6 +17,7 @@ import logging
 import time
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -63,6 +64,15 @@ class RelayConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels s
             self.closing = True
             self.outbox.abort()
             self.release()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' `dispatch` without its per-message `close_old_connections` hop to the one
+        thread every socket's queries share: database work here goes through
+        `database_sync_to_async`, which does that cleanup itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def _send_via_outbox(self, message: dict[str, Any]) -> None:
         if message["type"] == "websocket.close":

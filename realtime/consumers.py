@@ -25,7 +25,7 @@ from tasks.selectors import project_get, task_get
 from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
 from .groups import LayerUnavailable
-from .streams import EventStream, log_position, parse_cursor
+from .streams import EventStream, log_position_now, parse_cursor
 from .watch import Watch, get_watchdog
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -47,7 +47,7 @@ class EventsConsumer(RelayConsumer):
     async def connect(self) -> None:
         # Where the log stands as the handshake is received: the stream starts there, so it
         # misses nothing committed while it authenticates and joins (streams.py).
-        self.position = await database_sync_to_async(log_position)()
+        self.position = await log_position_now()
         await self.accept()
         raw_id = self.scope["url_route"]["kwargs"]["target_id"]
         try:

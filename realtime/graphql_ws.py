@@ -17,7 +17,6 @@ import logging
 from typing import Any
 
 import orjson
-from channels.db import database_sync_to_async
 from django.conf import settings
 from graphql import (
     DocumentNode,
@@ -37,7 +36,7 @@ from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
 from .groups import LayerUnavailable
 from .shared_results import next_payload, shared_key
-from .streams import log_position
+from .streams import log_position_now
 from .subscriptions import SubscriptionContext
 from .watch import Watch, get_watchdog
 
@@ -193,7 +192,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             self._send_error(operation_id, [error])
             return
         # Where the log stands as the subscription is received: it starts there (gap-free).
-        position = await database_sync_to_async(log_position)()
+        position = await log_position_now()
         if self.closing:
             return
         self.operations[operation_id] = asyncio.get_running_loop().create_task(

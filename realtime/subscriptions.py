@@ -23,7 +23,7 @@ from tasks.selectors import project_get, task_get
 
 from .auth import Credentials
 from .groups import LayerUnavailable
-from .streams import EventStream, log_position, parse_cursor
+from .streams import EventStream, log_position_now, parse_cursor
 from .watch import Watch, get_watchdog
 
 _REVOKED = object()
@@ -86,7 +86,7 @@ async def event_source(
     if cursor is None:
         cursor = getattr(context, "log_position", None)
         if cursor is None:
-            cursor = await database_sync_to_async(log_position)()
+            cursor = await log_position_now()
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
     def deliver(event: dict[str, Any], _text: str | None) -> None:
