@@ -71,6 +71,8 @@ async def next_payload(
     if shared is None or renderings is None:
         return await _render(schema, document, event, context, variables, operation_name)
     rendering = renderings.get(shared)
+    if rendering is not None and rendering.done():
+        return rendering.result()  # the common case for all but the first subscriber
     if rendering is None:
         # A task of its own: a subscriber that completes meanwhile must not cancel the others'.
         rendering = renderings[shared] = asyncio.get_running_loop().create_task(

@@ -145,3 +145,46 @@ def test_every_fresh_subscription_receives_a_change_made_as_the_last_one_is_sent
         event = frame["payload"]["data"]["projectEvents"]
         assert event["type"] == "comment.created"
         assert event["data"]["body"] == "Everyone"
+
+
+def test_one_socket_has_at_most_the_configured_executions_in_flight(
+    asgi_server, project, owner, member, settings, monkeypatch
+):
+    """Five subscriptions whose selection reaches the database (one execution each per event)
+    on one socket: with WEBSOCKET_MAX_CONCURRENT_OPERATIONS = 2, never more than two at once."""
+    from realtime import shared_results
+
+    settings.WEBSOCKET_MAX_CONCURRENT_OPERATIONS = 2
+    in_flight = {"now": 0, "most": 0}
+    render = shared_results._render
+
+    async def counted(*args: Any) -> str:
+        in_flight["now"] += 1
+        in_flight["most"] = max(in_flight["most"], in_flight["now"])
+        try:
+            await asyncio.sleep(0.05)  # long enough for the others to pile up if they could
+            return await render(*args)
+        finally:
+            in_flight["now"] -= 1
+
+    monkeypatch.setattr(shared_results, "_render", counted)
+    task = make_task(project, owner, title="Busy")
+    token = make_token(member)
+    query = "subscription($p: ID!) { projectEvents(projectId: $p) { id task { title } } }"
+    variables = {"p": to_global_id("Project", project.pk)}
+    with open_socket(asgi_server, "/graphql", subprotocols=[PROTOCOL]) as ws:
+        send(ws, {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        assert receive(ws) == {"type": "connection_ack"}
+        for n in range(5):
+            payload = {"query": query, "variables": variables}
+            send(ws, {"id": str(n), "type": "subscribe", "payload": payload})
+        send(ws, {"type": "ping"})
+        assert receive(ws) == {"type": "pong"}
+        response = rest(
+            asgi_server, "PATCH", f"/api/v1/tasks/{task.pk}/", token, json={"title": "Done"}
+        )
+        assert response.status_code == 200, response.text
+        frames = [receive(ws) for _ in range(5)]
+    assert {frame["id"] for frame in frames} == {"0", "1", "2", "3", "4"}
+    assert all(f["payload"]["data"]["projectEvents"]["task"]["title"] == "Done" for f in frames)
+    assert in_flight["most"] == 2
