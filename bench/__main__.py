@@ -10,119 +10,60 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import env as bench_env
-from bench.server import Server
-from bench.wrk import WrkResult, run_wrk
+from bench import http
+from bench.server import LOAD_CPU, SERVER_CPU, Server, pin_self
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 
-GRAPHQL_QUERY = (
-    "query($p: ID!, $n: Int!) { tasks(projectId: $p, first: $n) { edges { node {"
-    " id title status priority assignee { id username }"
-    " comments(first: 5) { edges { node { id body author { id username } } } } } } } }"
-)
 
-
-class Row:
-    def __init__(self, name: str, baseline: str, target: str) -> None:
-        self.name = name
-        self.baseline = baseline
-        self.target = target
-        self.base: list[WrkResult] = []
-        self.cand: list[WrkResult] = []
-        self.queries: str = "-"
-
-    def ratio(self) -> float:
-        base = statistics.median(r.rps for r in self.base)
-        cand = statistics.median(r.rps for r in self.cand)
-        return cand / base if base else 0.0
-
-    def cells(self) -> list[str]:
-        def summary(results: list[WrkResult]) -> str:
-            rps = statistics.median(r.rps for r in results)
-            p50 = statistics.median(r.p50_ms for r in results)
-            p99 = statistics.median(r.p99_ms for r in results)
-            return f"{rps:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
-
-        return [
-            self.name,
-            summary(self.cand),
-            f"{self.baseline}: {summary(self.base)}",
-            f"{self.ratio():.2f}x",
-            self.target,
-            self.queries,
-        ]
-
-
-def measure(
-    row: Row,
-    base_args: dict[str, object],
-    cand_args: dict[str, object],
-    repeats: int,
-    duration: int,
-) -> Row:
-    for _ in range(repeats):
-        row.base.append(run_wrk(duration=duration, **base_args))  # type: ignore[arg-type]
-        row.cand.append(run_wrk(duration=duration, **cand_args))  # type: ignore[arg-type]
-    print(" | ".join(row.cells()), flush=True)
-    return row
-
-
-def http_workloads(server: Server, project_id: int, token: str, *, quick: bool) -> list[Row]:
+def http_section(project_id: int, token: str, *, quick: bool) -> list[str]:
     from bench.queries import count_queries
 
-    repeats, duration = (2, 2) if quick else (4, 5)
+    repeats, duration = (2, 2) if quick else (3, 5)
+    project_gid = _gid("Project", project_id)
+    peers_env = {"DJANGO_SETTINGS_MODULE": "bench.peers.settings"}
+    with (
+        Server(workers=1, cpu=SERVER_CPU) as taskhub,
+        Server(
+            workers=1, cpu=SERVER_CPU, app="bench.peers.asgi:application", env=peers_env
+        ) as peers,
+    ):
+        results = http.workloads(taskhub, peers, project_id, project_gid, token, quick=quick)
+        for workload in results:
+            workload.run(repeats, duration)
+            print("\n".join(http.table([workload])[2:]), flush=True)
     auth = {"Authorization": f"Bearer {token}"}
-    rows: list[Row] = []
     sizes = [50] if quick else [10, 50, 100]
-    for n in sizes:
-        gql_body = {"query": GRAPHQL_QUERY, "variables": {"p": _gid("Project", project_id), "n": n}}
-        row = Row(
-            f"GraphQL tasks(first: {n})",
-            "values() view",
-            ">= 0.33x at n=50" if n == 50 else "-",
-        )
-        base_path = f"/bench/tasks?project={project_id}&first={n}"
-        row.queries = count_queries(
-            [("GET", base_path, None, auth), ("POST", "/graphql", gql_body, auth)]
-        )
-        rows.append(
-            measure(
-                row,
-                {"url": server.url + base_path, "headers": auth},
-                {"url": server.url + "/graphql", "headers": auth, "json_body": gql_body},
-                repeats,
-                duration,
-            )
-        )
-    for n in [50] if quick else [10, 50, 100]:
-        base_path = f"/bench/tasks?project={project_id}&first={n}"
-        rest_path = f"/api/v1/tasks/?project={project_id}&page_size={n}"
-        for label, bust in (("cold", True), ("hit", False)):
-            row = Row(
-                f"REST tasks page_size={n}, cache {label}",
-                "values() view",
-                (">= 0.40x" if bust else ">= 0.90x") if n == 50 else "-",
-            )
-            row.queries = count_queries(
-                [("GET", base_path, None, auth), ("GET", rest_path, None, auth)], bust_cache=bust
-            )
-            rows.append(
-                measure(
-                    row,
-                    {"url": server.url + base_path, "headers": auth},
-                    {"url": server.url + rest_path, "headers": auth, "cache_bust": bust},
-                    repeats,
-                    duration,
+    queries = [
+        f"GraphQL n={n}: "
+        + count_queries(
+            [
+                (
+                    "POST",
+                    "/graphql",
+                    {"query": http.GRAPHQL_QUERY, "variables": {"p": project_gid, "n": n}},
+                    auth,
                 )
-            )
-    return rows
+            ]
+        )
+        for n in sizes
+    ]
+    rest = f"/api/v1/tasks/?project={project_id}&page_size=50"
+    queries.append("REST miss: " + count_queries([("GET", rest, None, auth)], bust_cache=True))
+    queries.append("REST hit: " + count_queries([("GET", rest, None, auth)]))
+    return [
+        *http.table(results),
+        "",
+        f"Server and load generator pinned to different cores (taskset {SERVER_CPU} / {LOAD_CPU}),"
+        f" {repeats} interleaved repeats of {duration} s each, wrk 1 thread 8 connections.",
+        "TaskHub SQL queries per request (counted in-process): " + "; ".join(queries) + ".",
+    ]
 
 
 def _gid(type_name: str, pk: int) -> str:
@@ -145,10 +86,9 @@ def _machine() -> str:
     )
 
 
-def write_results(rows: list[Row], extra_sections: list[str], *, quick: bool) -> None:
+def write_results(http_lines: list[str], extra_sections: list[str], *, quick: bool) -> None:
     """Writes this backend's section to bench/out/ and rebuilds RESULTS.md from the latest
     section of each backend, so one file shows the embedded default and PostgreSQL + Redis."""
-    header = ["workload", "measured", "baseline (same run)", "ratio", "target", "SQL/request"]
     command = "make bench" if not quick else "make bench-quick"
     if bench_env.has_real_services():
         command = (
@@ -161,10 +101,8 @@ def write_results(rows: list[Row], extra_sections: list[str], *, quick: bool) ->
         f" `{command}`.",
         f"Machine: {_machine()}.",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
+        *http_lines,
     ]
-    section += ["| " + " | ".join(row.cells()) + " |" for row in rows]
     section += ["", *[_demote(line) for line in extra_sections]]
     key = "postgresql-redis" if bench_env.has_real_services() else "embedded"
     (bench_env.OUT / f"results-{key}.md").write_text("\n".join(section) + "\n")
@@ -175,7 +113,7 @@ def write_results(rows: list[Row], extra_sections: list[str], *, quick: bool) ->
         " default (SQLite, in-memory channel layer); with `DATABASE_URL` and `REDIS_URL` set the"
         " same commands run on PostgreSQL and Redis. See bench/README.md for what each workload"
         " measures.",
-        "Every figure is a median over interleaved repeats (baseline, candidate, baseline, ...);"
+        "Every figure is a median over interleaved repeats (floor, peers, TaskHub, floor, ...);"
         " HTTP ratios are candidate / baseline requests per second.",
         "",
     ]
@@ -200,11 +138,10 @@ def main() -> int:
 
     bench_env.configure()
     project_id, token = bench_env.prepare_data()
-    rows: list[Row] = []
     extra: list[str] = []
-    with Server(workers=1) as server:
-        rows += http_workloads(server, project_id, token, quick=args.quick)
+    http_lines = http_section(project_id, token, quick=args.quick)
     if not args.skip_realtime:
+        pin_self(LOAD_CPU)  # the clients; every server is pinned to SERVER_CPU
         try:
             from bench import fanout
         except ImportError:
@@ -218,7 +155,7 @@ def main() -> int:
         from bench.scaleout import run_scaleout
 
         extra += run_scaleout(project_id, token)
-    write_results(rows, extra, quick=args.quick)
+    write_results(http_lines, extra, quick=args.quick)
     return 0
 
 

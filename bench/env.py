@@ -48,11 +48,13 @@ def configure() -> None:
         SECURE_PROXY_SSL_HEADER="0",
         SESSION_COOKIE_SECURE="0",
         CSRF_COOKIE_SECURE="0",
-        BENCH_ENDPOINTS="1",
         THROTTLE_ANON="100000000/min",
         THROTTLE_USER="100000000/min",
         THROTTLE_WRITE="100000000/min",
         LOG_LEVEL="WARNING",
+        # Lets an anonymous `{ __typename }` through the GraphQL view, so the bearer-token row
+        # compares the same view with and without authentication.
+        GRAPHQL_INTROSPECTION="1",
         CACHE_KEY_PREFIX="taskhub-bench",
         # whitenoise warns once per process that collectstatic has not run; static files are
         # not part of any workload.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,9 +22,36 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def pinned(command: list[str], cpu: str | None) -> list[str]:
+    """`command` bound to one core with taskset (server and load generator on different cores,
+    so they do not steal each other's time), or as is where that is not possible."""
+    if cpu is None or shutil.which("taskset") is None or (os.cpu_count() or 1) < 2:
+        return command
+    return ["taskset", "-c", cpu, *command]
+
+
+SERVER_CPU = "0"
+LOAD_CPU = "1"
+
+
+def pin_self(cpu: str) -> None:
+    """Binds this process (the WebSocket clients of the realtime workloads) to `cpu`."""
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
+        os.sched_setaffinity(0, {int(cpu)})
+
+
 class Server:
-    def __init__(self, *, workers: int = 1, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+        app: str = "project.asgi:application",
+        cpu: str | None = None,
+    ) -> None:
         self.workers = workers
+        self.app = app
+        self.cpu = cpu
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -32,25 +60,28 @@ class Server:
 
     def __enter__(self) -> Server:
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "project.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(self.workers),
-                "--lifespan",
-                "off",
-                "--no-access-log",
-                "--ws-per-message-deflate",
-                "false",
-                "--log-level",
-                "warning",
-            ],
+            pinned(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    self.app,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(self.workers),
+                    "--lifespan",
+                    "off",
+                    "--no-access-log",
+                    "--ws-per-message-deflate",
+                    "false",
+                    "--log-level",
+                    "warning",
+                ],
+                self.cpu,
+            ),
             cwd=ROOT,
             env=self.env,
         )
@@ -73,6 +104,18 @@ class Server:
             ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
         ).stdout
         return [self.process.pid, *[int(p) for p in out.split()]]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server's processes have used so far (from /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
 
     def __exit__(
         self,

@@ -10,6 +10,8 @@ import tempfile
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from bench.server import pinned
+
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -19,6 +21,7 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0
 
 
 def _lua(method: str, headers: dict[str, str], body: str | None, cache_bust: bool) -> str:
@@ -64,7 +67,9 @@ def parse(output: str) -> WrkResult:
     errors = int(errors_match.group(1)) if errors_match else 0
     if socket_errors:
         errors += sum(int(g) for g in socket_errors.groups())
-    return WrkResult(rps=rps, p50_ms=p50, p99_ms=p99, errors=errors)
+    count = re.search(r"(\d+) requests in", output)
+    requests = int(count.group(1)) if count else 0
+    return WrkResult(rps=rps, p50_ms=p50, p99_ms=p99, errors=errors, requests=requests)
 
 
 def run_wrk(
@@ -76,6 +81,7 @@ def run_wrk(
     cache_bust: bool = False,
     connections: int = 8,
     threads: int = 1,
+    cpu: str | None = None,
 ) -> WrkResult:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run `make bench`, which installs it.")
@@ -86,7 +92,10 @@ def run_wrk(
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_lua(method, headers, body, cache_bust))
     output = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", script.name, url],
+        pinned(
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", script.name, url],
+            cpu,
+        ),
         capture_output=True,
         text=True,
         check=True,

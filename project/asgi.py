@@ -6,6 +6,7 @@ or session cookie), then realtime.routing's routes (`/graphql`, `/ws/projects/<i
 `/ws/tasks/<id>/`)."""
 
 import os
+from typing import Any, cast
 
 from django.core.asgi import get_asgi_application
 
@@ -16,12 +17,17 @@ from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from project.observability import WebSocketMetrics  # noqa: E402
 from realtime.routing import websocket_application_stack  # noqa: E402
+from tasks.outbox import SweepInProcess  # noqa: E402
 from tasks.uploads.asgi import RequestBodyLimit  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        # Over-limit bodies get 413 while they stream, before Django spools them to disk.
-        "http": RequestBodyLimit(django_asgi_app),
-        "websocket": WebSocketMetrics(websocket_application_stack()),
-    }
+# The embedded default has no Celery beat: each web process sweeps the outbox itself.
+application = SweepInProcess(
+    ProtocolTypeRouter(
+        {
+            # Over-limit bodies get 413 while they stream, before Django spools them to disk.
+            # (django-stubs types the handler's scope as a plain dict; it is any ASGI scope.)
+            "http": RequestBodyLimit(cast(Any, django_asgi_app)),
+            "websocket": WebSocketMetrics(websocket_application_stack()),
+        }
+    )
 )

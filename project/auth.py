@@ -5,7 +5,7 @@ message / `connection_init` payload), never from a URL query string."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -21,6 +21,10 @@ from oauth2_provider.models import get_access_token_model
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from project.oauth.resource import resource_metadata_url
+
+from . import token_lookup
 
 READ_SCOPE = "read"
 WRITE_SCOPE = "write"
@@ -54,29 +58,17 @@ def bearer_from_header(value: str | None) -> str | None:
 
 
 def authenticate_token(raw_token: str | None) -> TokenAuth | None:
-    """The token's user and scopes; None when the token is unknown, expired or its user inactive."""
+    """The token's user and scopes; None when the token is unknown, expired or its user inactive.
+    One narrow query, cached per process for `TOKEN_CACHE_SECONDS` (see `project.token_lookup`)."""
     if not raw_token or len(raw_token) > 512:
         return None
-    AccessToken = get_access_token_model()
-    token = (
-        AccessToken.objects.select_related("user", "application__user")
-        .filter(token_checksum=_checksum(raw_token))
-        .first()
-    )
-    if token is None or token.expires <= timezone.now():
+    row = token_lookup.lookup(_checksum(raw_token))
+    if row is None or row.expires <= timezone.now():
         return None
-    user = token.user
-    if user is None and token.application is not None:
-        # Client credentials: the token acts as the application's owning user.
-        user = token.application.user
-    if user is None or not user.is_active:
+    user = row.user()
+    if not user.is_active:
         return None
-    return TokenAuth(
-        user=user,
-        scopes=frozenset(token.scope.split()),
-        token_id=token.pk,
-        expires_at=token.expires,
-    )
+    return TokenAuth(user=user, scopes=row.scopes, token_id=row.token_id, expires_at=row.expires)
 
 
 def token_still_valid(token_id: int) -> bool:
@@ -166,9 +158,14 @@ def query_string_has_token(query_string: bytes | str) -> bool:
 
 
 def bearer_challenge(
-    error: str | None = None, description: str | None = None, scope: str | None = None
+    error: str | None = None,
+    description: str | None = None,
+    scope: str | None = None,
+    resource_metadata: str | None = None,
 ) -> str:
-    """A `WWW-Authenticate` value (RFC 6750 section 3)."""
+    """A `WWW-Authenticate` value (RFC 6750 section 3). A 401 passes `resource_metadata`, the
+    absolute URL of the RFC 9728 document (`resource_metadata_url(request)`), so a client can
+    discover which authorization server issues tokens for this API."""
     parts = [f'realm="{REALM}"']
     if error:
         parts.append(f'error="{error}"')
@@ -176,6 +173,8 @@ def bearer_challenge(
         parts.append(f'error_description="{description}"')
     if scope:
         parts.append(f'scope="{scope}"')
+    if resource_metadata:
+        parts.append(f'resource_metadata="{resource_metadata}"')
     return "Bearer " + ", ".join(parts)
 
 
@@ -204,6 +203,7 @@ class AuthOutcome:
     scopes: frozenset[str] = frozenset()
     token: TokenAuth | None = None
     failure: AuthFailure | None = None
+    resource_metadata: str | None = None  # RFC 9728 document URL, for the challenge
 
     @property
     def ok(self) -> bool:
@@ -223,7 +223,9 @@ class AuthOutcome:
     def challenge(self) -> str:
         """The `WWW-Authenticate` header value for a failed outcome."""
         error = _FAILURE_ERRORS.get(self.failure or "")
-        return bearer_challenge(error, self.message if error else None)
+        return bearer_challenge(
+            error, self.message if error else None, resource_metadata=self.resource_metadata
+        )
 
 
 def authenticate_http_request(request: Any) -> AuthOutcome:
@@ -231,6 +233,13 @@ def authenticate_http_request(request: Any) -> AuthOutcome:
     first, else the Django session. Session requests with unsafe methods must pass the CSRF
     check here too, so a view exempted from Django's CSRF middleware stays protected."""
     django_request: HttpRequest = getattr(request, "_request", request)
+    outcome = _authenticate_http_request(django_request)
+    if outcome.ok:
+        return outcome
+    return replace(outcome, resource_metadata=resource_metadata_url(django_request))
+
+
+def _authenticate_http_request(django_request: HttpRequest) -> AuthOutcome:
     if query_string_has_token(django_request.META.get("QUERY_STRING", "")):
         return AuthOutcome(failure="query_token")
     raw = bearer_from_header(django_request.META.get("HTTP_AUTHORIZATION"))
@@ -293,8 +302,10 @@ class BearerAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Any) -> str:
         # DRF puts this on every 401, so it carries the reason the token was refused.
-        error = getattr(request, "_bearer_error", None)
-        return bearer_challenge(*error) if error else bearer_challenge()
+        error, description = getattr(request, "_bearer_error", (None, None))
+        return bearer_challenge(
+            error, description, resource_metadata=resource_metadata_url(request)
+        )
 
 
 class InsufficientScope(exceptions.PermissionDenied):

@@ -1,4 +1,10 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes.
+
+`/readyz` is 503 when a dependency a request needs (database, cache, channel layer) is away. It
+also reports the background jobs (`jobs`: project.job_queue) without changing the status: with
+no worker, uploads and everything else still work (the sha256 is computed at upload), so taking
+the web process out of the load balancer would turn a background stall into an outage.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+
+from .job_queue import job_status
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +62,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
             results[name] = "unavailable"
     ready = all(value == "ok" for value in results.values())
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": results},
+        {"status": "ok" if ready else "unavailable", "checks": results, "jobs": job_status()},
         status=200 if ready else 503,
     )

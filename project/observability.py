@@ -29,6 +29,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+from project.metrics_access import metrics_refusal
+
 access_logger = logging.getLogger("access")
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -191,7 +193,10 @@ class WebSocketMetrics:
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus text format; aggregates across worker processes when
-    PROMETHEUS_MULTIPROC_DIR is set (as `make serve` does)."""
+    PROMETHEUS_MULTIPROC_DIR is set (as `make serve` does). Who may read it: metrics_access."""
+    refusal = metrics_refusal(request)
+    if refusal is not None:
+        return refusal
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()

@@ -31,6 +31,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django_redis.cache import RedisCache
 
+from project.middleware import ResponseMiddleware
+
 logger = logging.getLogger(__name__)
 
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
@@ -207,15 +209,11 @@ def service_unavailable(request: HttpRequest) -> HttpResponse:
     return response
 
 
-class DatabaseUnavailableMiddleware:
+class DatabaseUnavailableMiddleware(ResponseMiddleware):
     """Goes after ApiProblemMiddleware (its process_exception runs first) and before the session
     and authentication middleware (so their database errors are covered too)."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+    def process(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if response.status_code >= 500 and getattr(request, "_database_unavailable", False):
             return service_unavailable(request)
         return response

@@ -7,10 +7,12 @@ PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -97,11 +99,14 @@ INSTALLED_APPS = [
     "corsheaders",
     "channels",
     "oauth2_provider",
+    "project.oauth.apps.OAuthConfig",
+    "axes",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "graphene_django",
+    "project.apps.ProjectConfig",
     "tasks",
     "graph",
     "realtime",
@@ -113,8 +118,11 @@ MIDDLEWARE = [
     "tasks.api.middleware.ApiProblemMiddleware",
     # Database unreachable: 503 + Retry-After instead of a 500 (see project/resilience.py).
     "project.resilience.DatabaseUnavailableMiddleware",
+    # Oversized bodies, too many fields: 413/400 in the transport's shape (project/client_errors).
+    # Inside the two above, so its process_exception answers first.
+    "project.client_errors.ClientErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "project.static.StaticFilesMiddleware",  # WhiteNoise, async-capable
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -122,6 +130,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login into the lockout page (project/login_lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -163,39 +173,63 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", CORS_ALLOWED_ORIGINS)
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", [])
 
 # --- Database -------------------------------------------------------------------------------------
-DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
-if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
-        )
+# SQLite (the embedded default, or `DATABASE_URL=sqlite:///path`) and PostgreSQL. Any other engine
+# is refused at start: the suite, the search index and the locking are proven on these two only.
+_SQLITE_ENGINE = "django.db.backends.sqlite3"
+_POSTGRES_ENGINE = "django.db.backends.postgresql"
+
+
+def sqlite_database(name: str) -> dict[str, object]:
+    """The one SQLite configuration, whether named by SQLITE_PATH or by DATABASE_URL."""
+    return {
+        "ENGINE": _SQLITE_ENGINE,
+        "NAME": name,
+        # Wait for a writer instead of failing at once with "database is locked".
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
+
+
+def _parse_database_url(url: str) -> dict[str, Any]:
+    scheme = url.split("://", 1)[0] if "://" in url else "a bare word"
+    try:
+        parsed = dict(dj_database_url.parse(url))
+    except ValueError:  # dj_database_url's UnknownSchemeError (e.g. mariadb://) is one
+        parsed = {"ENGINE": None}
+    if parsed["ENGINE"] not in {_SQLITE_ENGINE, _POSTGRES_ENGINE}:
+        sys.exit(
+            f"Refusing to start: DATABASE_URL names {scheme!r}; TaskHub runs on PostgreSQL "
+            "(postgres://...) or SQLite (sqlite:///path), not on MySQL, MariaDB or others."
+        )
+    return parsed
+
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+_database = _parse_database_url(DATABASE_URL) if DATABASE_URL else None
+if _database is None:
+    DATABASES = {
+        "default": sqlite_database(os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")))
+    }
+elif _database["ENGINE"] == _SQLITE_ENGINE:
+    DATABASES = {"default": sqlite_database(str(_database["NAME"]))}
+else:
+    _database.update(CONN_MAX_AGE=env_int("DB_CONN_MAX_AGE", 60), CONN_HEALTH_CHECKS=True)
     # An unreachable database fails a request fast (503) instead of hanging it.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    _database.setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5)
     )
     # Under ASGI every sync request runs in a thread of its own, so CONN_MAX_AGE keeps one
     # connection per finished request open until it is garbage collected (make bench: 74 server
     # connections after 3 s of 8 clients). A per-process pool reuses a few instead.
-    # On by default for PostgreSQL; DB_POOL_SIZE=0 goes back to persistent connections.
-    _is_postgres = DATABASES["default"]["ENGINE"].endswith("postgresql")
-    DB_POOL_SIZE = env_int("DB_POOL_SIZE", 10 if _is_postgres else 0)
+    # On by default; DB_POOL_SIZE=0 goes back to persistent connections.
+    DB_POOL_SIZE = env_int("DB_POOL_SIZE", 10)
     if DB_POOL_SIZE > 0:
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"]["OPTIONS"]["pool"] = {
+        _database["CONN_MAX_AGE"] = 0
+        _database["OPTIONS"]["pool"] = {
             "min_size": 1,
             "max_size": DB_POOL_SIZE,
             "timeout": env_int("DB_CONNECT_TIMEOUT", 5),
         }
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            # Wait for a writer instead of failing at once with "database is locked".
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
-        }
-    }
+    DATABASES = {"default": _database}
 
 # Primary keys stay `AutoField`: graphene-django maps only AutoField to global-ID filters.
 # The event log, which grows without bound, declares a BigAutoField of its own.
@@ -272,6 +306,20 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# /readyz says `jobs: stalled` when jobs wait and no worker answers a ping (project.job_queue).
+JOB_WORKER_PING_TIMEOUT_SECONDS = env_float("JOB_WORKER_PING_TIMEOUT_SECONDS", 0.5)
+JOB_WORKER_CHECK_SECONDS = env_float("JOB_WORKER_CHECK_SECONDS", 15)
+
+# --- Transactional outbox (tasks.outbox) ---------------------------------------------------------
+# An event committed and not dispatched this long after its commit (a crash, a lost job) is
+# dispatched again by the sweeper; also how long a dispatcher owns an entry it claimed.
+OUTBOX_GRACE_SECONDS = env_float("OUTBOX_GRACE_SECONDS", 30)
+OUTBOX_SWEEP_INTERVAL_SECONDS = env_float("OUTBOX_SWEEP_INTERVAL_SECONDS", 10)
+OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 200)
+# Who sweeps: Celery beat with a broker (project/celery.py), else a loop in each web process.
+OUTBOX_SWEEP_IN_PROCESS = env_bool("OUTBOX_SWEEP_IN_PROCESS", not REDIS_URL)
+# Test hook only (the crash test): the web process waits this long before dispatching.
+OUTBOX_TEST_DISPATCH_DELAY_SECONDS = env_float("OUTBOX_TEST_DISPATCH_DELAY_SECONDS", 0)
 
 # --- Outgoing webhooks (tasks.webhook_delivery, tasks.outbound) -----------------------------------
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
@@ -293,9 +341,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password logins (/accounts/login/, /admin/login/) go through django-axes first: after
+# LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is locked out
+# for LOGIN_LOCKOUT_SECONDS (429 with Retry-After). Counters live in the default cache (Redis when
+# configured), so every server process enforces the same limit.
+AUTHENTICATION_BACKENDS = [
+    "project.login_lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("LOGIN_LOCKOUT_SECONDS", 900))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "project.login_lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # the cache handler keeps no AccessAttempt rows to show
+AXES_VERBOSE = False
+if not REDIS_URL:
+    # axes warns about a per-process cache; the embedded default is one process, where it holds.
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "axes.W001"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/graphql"
 
+# How long a process may reuse a bearer token's row before reading it again: a token revoked on
+# another process is refused within this many seconds (at once on the revoking process).
+TOKEN_CACHE_SECONDS = env_float("TOKEN_CACHE_SECONDS", 1.0)
 ACCESS_TOKEN_LIFETIME = timedelta(seconds=env_int("ACCESS_TOKEN_LIFETIME_SECONDS", 3600))
 REFRESH_TOKEN_LIFETIME = timedelta(seconds=env_int("REFRESH_TOKEN_LIFETIME_SECONDS", 30 * 86400))
 
@@ -318,6 +388,8 @@ OAUTH2_PROVIDER = {
     "REQUEST_APPROVAL_PROMPT": "force",
     # Empty: the issuer is the origin the metadata document is served from.
     "OIDC_ISS_ENDPOINT": os.environ.get("OAUTH_ISSUER", "").strip().rstrip("/"),
+    # RFC 9728 metadata (/.well-known/oauth-protected-resource, project/oauth/resource.py).
+    "OAUTH2_PROTECTED_RESOURCE_NAME": "TaskHub API",
     # Only authorization code (+ PKCE S256), client credentials and refresh token exist.
     "OAUTH2_SERVER_CLASS": "project.oauth.server.AuthorizationServer",
     "OAUTH2_VALIDATOR_CLASS": "project.oauth.validators.Validator",
@@ -337,6 +409,25 @@ OAUTH2_PROVIDER = {
     # gate would turn `check --deploy` into an error.
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": "http" not in OAUTH_REDIRECT_URI_SCHEMES,
 }
+
+# RFC 7662: a confidential client introspects the tokens issued to it; the client ids listed here
+# (resource servers) may introspect any token. Any other token reads {"active": false}.
+OAUTH_INTROSPECTION_CLIENTS = env_list("OAUTH_INTROSPECTION_CLIENTS", [])
+# Wrong client secrets at /o/token/ (and the revocation and introspection endpoints): after this
+# many failures for one client id from one address, 429 + Retry-After for the rest of the window.
+OAUTH_CLIENT_FAILURE_LIMIT = env_int("OAUTH_CLIENT_FAILURE_LIMIT", 10)
+OAUTH_CLIENT_LOCKOUT_SECONDS = env_int("OAUTH_CLIENT_LOCKOUT_SECONDS", 300)
+
+# --- /metrics (project/metrics_access.py) ---------------------------------------------------------
+# A scraper sends `Authorization: Bearer <METRICS_TOKEN>`, or connects from METRICS_ALLOWED_IPS
+# (addresses or networks). With DEBUG off and neither set, /metrics answers 403.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        sys.exit(f"Refusing to start: METRICS_ALLOWED_IPS has {_network!r}, not an address.")
 
 # --- Internationalisation, static files -----------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -365,12 +456,16 @@ WHITENOISE_USE_FINDERS = DEBUG
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_PROJECT_QUOTA_BYTES = env_int("ATTACHMENT_PROJECT_QUOTA_BYTES", 500 * 1024 * 1024)
 ATTACHMENT_MAX_IMAGE_PIXELS = env_int("ATTACHMENT_MAX_IMAGE_PIXELS", 40_000_000)
-# The size limit stops a multipart upload while it streams, ahead of Django's own handlers.
+# The size limit stops a multipart upload while it streams, ahead of the storing handlers.
 FILE_UPLOAD_HANDLERS = [
     "tasks.uploads.limits.SizeLimitUploadHandler",
-    "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    # Django's two storing handlers, hashing each file as it streams in (tasks.uploads.hashing).
+    "tasks.uploads.hashing.HashingMemoryFileUploadHandler",
+    "tasks.uploads.hashing.HashingTemporaryFileUploadHandler",
 ]
+# Downloads from local disk handed to nginx (`X-Accel-Redirect`) after the access check: the
+# path of an `internal` location aliased to MEDIA_ROOT (deploy/nginx.conf), e.g. /_attachments/.
+DOWNLOAD_ACCEL_REDIRECT = os.environ.get("DOWNLOAD_ACCEL_REDIRECT", "").strip()
 # S3-compatible object storage (AWS S3, MinIO, Ceph, R2...) instead of MEDIA_ROOT when a bucket is
 # named. Credentials come from boto3's usual sources (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,
 # an instance role), never from this file. Keys are random, so overwriting needs no existence check.
@@ -413,6 +508,11 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "tasks.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The anonymous throttle keys on REMOTE_ADDR only: a client cannot pick its own key with
+    # X-Forwarded-For. Behind a proxy, uvicorn's --proxy-headers rewrites REMOTE_ADDR for peers
+    # in FORWARDED_ALLOW_IPS; NUM_PROXIES is for a server that does not (DRF reads that many
+    # X-Forwarded-For entries from the right).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 # Seconds a task list/detail response stays in the shared cache (0 turns the cache off).
 API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 60)
@@ -424,6 +524,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Relative: the API is described on whatever origin serves the document.
+    "SERVERS": [{"url": "/", "description": "This server"}],
+    # Redocly's `recommended` rules (make lint); see tasks/api/openapi_hooks.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tasks.api.openapi_hooks.add_summaries",
+        "tasks.api.openapi_hooks.type_nullable_references",
+    ],
 }
 
 # --- GraphQL --------------------------------------------------------------------------------------
@@ -432,10 +540,6 @@ GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 10)
 GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 50_000)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 30)
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
-
-# --- Benchmarks ----------------------------------------------------------------------------------
-# The hand-written baseline views of bench/ are mounted only when this is on (never in production).
-BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 
 # --- Realtime -------------------------------------------------------------------------------------
 WEBSOCKET_MAX_MESSAGE_BYTES = env_int("WEBSOCKET_MAX_MESSAGE_BYTES", 64 * 1024)

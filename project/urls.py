@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
@@ -18,6 +17,3 @@ urlpatterns = [
     # The web app: index.html for /app/ and each of its client-side routes.
     re_path(r"^app/(?P<path>.*)$", app_index, name="web-app"),
 ]
-
-if settings.BENCH_ENDPOINTS:
-    urlpatterns.append(path("bench/", include("bench.urls")))

@@ -113,7 +113,7 @@ def origin_allowed(origin: str | None) -> bool:
     return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
-class RefuseConnection(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
+class RefuseConnection(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         await self.close()
 

@@ -49,7 +49,7 @@ class TokenBucket:
         return False
 
 
-class RelayConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
+class RelayConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "realtime.no-per-socket-channel"  # not configured: no channel
     closing = False
 

@@ -1,7 +1,9 @@
 """The event log: one builder per event type, one row per change, published only after commit.
 
 Every event is a JSON-safe dict in the API's shape (camelCase, GraphQL global IDs, enum values as
-GraphQL shows them). The same dict is stored, replayed and pushed to every transport.
+GraphQL shows them). The same dict is stored, replayed and pushed to every transport. An event is
+written with its change and, in the same transaction, its pending after-commit work
+(`tasks.outbox`); the outbox dispatcher calls `publish` and `bump_generation` after the commit.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from graphql_relay import to_global_id
 
 from project.observability import EVENTS_PUBLISHED
 
-from . import webhook_delivery
+from . import outbox
 from .models import Attachment, Comment, Event, Membership, Project, Task
 
 logger = logging.getLogger(__name__)
@@ -29,10 +31,6 @@ EVENT_MESSAGE_TYPE = "domain.event"
 
 def project_group(project_id: int) -> str:
     return f"project.{project_id}"
-
-
-def task_group(task_id: int) -> str:
-    return f"task.{task_id}"
 
 
 def generation_key(project_id: int) -> str:
@@ -155,39 +153,26 @@ def _record(
     event = Event.objects.create(
         type=type, project_id=project_id, task_id=task_id, actor=actor, data=data
     )
-    publish_on_commit(event)
+    outbox.add(event, event_payload(event))
     return event
 
 
-def publish_on_commit(event: Event) -> None:
-    payload = event_payload(event)
-    transaction.on_commit(
-        lambda: publish(payload, project_id=event.project_id, task_id=event.task_id)
-    )
+def publish(payload: dict[str, Any], *, project_id: int) -> None:
+    """Sends a committed event to its project's group from synchronous code."""
+    async_to_sync(publish_async)(payload, project_id=project_id)
 
 
-def publish(payload: dict[str, Any], *, project_id: int, task_id: int | None = None) -> None:
-    """Fan out a committed event. Failures are logged: the change is already committed."""
-    try:
-        bump_generation(project_id)
-    except Exception:
-        logger.exception("cache generation bump failed", extra={"project_id": project_id})
-    try:
-        webhook_delivery.enqueue_for_event(payload, project_id=project_id)
-    except Exception:
-        logger.exception(
-            "webhook enqueue failed", extra={"event_id": payload["id"], "project_id": project_id}
-        )
-    message = {"type": EVENT_MESSAGE_TYPE, "event": payload}
-    groups = [project_group(project_id)]
-    if task_id is not None:
-        groups.append(task_group(task_id))
+async def publish_async(payload: dict[str, Any], *, project_id: int) -> None:
+    """Sends a committed event to its project's group (every socket on a task listens there and
+    filters). Failures are logged: the change is already committed, and a client that missed a
+    live event gets it by resuming with `after`."""
     try:
         layer = get_channel_layer()
         if layer is None:
             return
-        for group in groups:
-            async_to_sync(layer.group_send)(group, message)
+        await layer.group_send(
+            project_group(project_id), {"type": EVENT_MESSAGE_TYPE, "event": payload}
+        )
         EVENTS_PUBLISHED.labels(payload["type"]).inc()
     except Exception:
         logger.exception(

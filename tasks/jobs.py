@@ -5,8 +5,18 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from . import outbox
 from .uploads.processing import process
 from .webhook_delivery import run_attempt
+
+# --- The outbox sweeper (tasks.outbox), run by Celery beat (project/celery.py) --------------------
+
+
+@shared_task(name="tasks.sweep_outbox", ignore_result=True)  # type: ignore[untyped-decorator]
+def sweep_outbox() -> int:
+    """Dispatches committed events still undispatched after their grace period."""
+    return outbox.sweep()
+
 
 # --- Webhooks (tasks.webhook_delivery) ------------------------------------------------------------
 

@@ -7,6 +7,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from .search import SearchDocumentField
+from .text import validate_display_text
+
 
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
@@ -16,7 +19,7 @@ class Role(models.TextChoices):
 
 
 class Project(models.Model):
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_display_text])
     description = models.TextField(max_length=2000, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -63,7 +66,7 @@ class Task(models.Model):
         URGENT = "urgent", "Urgent"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[validate_display_text])
     description = models.TextField(max_length=10_000, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.TODO)
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.MEDIUM)
@@ -82,6 +85,8 @@ class Task(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # Title and description folded for search (tasks.search); trigram-indexed on PostgreSQL.
+    search_text = SearchDocumentField()
 
     class Meta:
         indexes = [
@@ -110,7 +115,7 @@ class Comment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    body = models.TextField(max_length=5000)
+    body = models.TextField(max_length=5000, validators=[validate_display_text])
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
 
@@ -189,6 +194,26 @@ class Event(models.Model):
         return f"{self.type} #{self.pk}"
 
 
+class OutboxEntry(models.Model):
+    """An event committed with its change and not yet dispatched (tasks.outbox): the change's
+    transaction writes it, the dispatcher deletes it once the event is sent. `claim` and
+    `available_at` form a lease: a dispatcher owns the entry until `available_at`, after which a
+    sweeper may take it again. Only undispatched events have a row, so the table stays small and
+    the sweeper's scan (by `available_at`) reads a handful of rows, not the event log."""
+
+    event = models.OneToOneField(
+        Event, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    available_at = models.DateTimeField()
+    claim = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["available_at"], name="outbox_available_idx")]
+
+    def __str__(self) -> str:
+        return f"Outbox entry of event #{self.pk}"
+
+
 # --- Outgoing webhooks (tasks.webhooks, tasks.webhook_delivery) -----------------------------------
 
 
@@ -251,7 +276,15 @@ class WebhookDelivery(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["webhook", "-id"], name="delivery_webhook_idx")]
+        indexes = [
+            models.Index(fields=["webhook", "-id"], name="delivery_webhook_idx"),
+            # The outbox sweeper's scan (tasks.webhook_delivery.schedule_overdue): pending only.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(state="pending"),
+                name="delivery_pending_idx",
+            ),
+        ]
         ordering = ["-id"]
 
     def __str__(self) -> str:

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection
-from django.db.models import BooleanField, Case, IntegerField, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 
+from . import search
 from .errors import NotFound
 from .models import PRIORITY_RANK, Attachment, Comment, Event, Membership, Project, Task
 
 Actor = User | AnonymousUser
-
-# The expression the GIN index `task_search_gin_idx` is built on (migration 0002); the selector
-# must use the very same expression for PostgreSQL to use the index.
-SEARCH_VECTOR_SQL = (
-    "to_tsvector('english'::regconfig, "
-    'coalesce("tasks_task"."title", \'\') || \' \' || coalesce("tasks_task"."description", \'\'))'
-)
-
 
 # The widest id any table can hold. SQLite raises OverflowError on a bigger Python int, so a
 # number from a client is checked against this before it reaches a query.
@@ -136,24 +126,11 @@ class TaskQuery:
 
 
 def search_tasks(queryset: QuerySet[Task], text: str) -> QuerySet[Task]:
-    """Full-text search on PostgreSQL (GIN-indexed, every word a prefix, all words required),
-    a case-insensitive substring match elsewhere."""
-    text = text.strip()
-    if not text:
-        return queryset
-    if connection.vendor == "postgresql":
-        words = re.findall(r"\w+", text)
-        if not words:
-            return queryset.none()
-        tsquery = " & ".join(f"{word}:*" for word in words[:16])
-        return queryset.annotate(
-            search_match=RawSQL(  # noqa: S611 - constant SQL; the words travel as a parameter
-                f"{SEARCH_VECTOR_SQL} @@ to_tsquery('english'::regconfig, %s)",
-                (tsquery,),
-                output_field=BooleanField(),
-            )
-        ).filter(search_match=True)
-    return queryset.filter(Q(title__icontains=text) | Q(description__icontains=text))
+    """Every word typed, folded (case, accents), as a substring of the task's title or
+    description: the same on every database (see `tasks.search`). Order is the caller's."""
+    for word in search.words(text):
+        queryset = queryset.filter(search_text__contains=word)
+    return queryset
 
 
 def order_key(field_name: str, descending: bool) -> list[Any]:

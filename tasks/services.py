@@ -11,11 +11,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Field, Sum
 from django.utils import timezone
 
-from . import events, uploads
+from . import events, search, uploads
 from .errors import FieldError, NotFound, PermissionDenied, ValidationError
 from .models import Attachment, Comment, Membership, Project, Role, Task
 from .permissions import Action, can, can_delete_own_or_any, can_grant
@@ -31,6 +32,9 @@ from .selectors import (
 )
 
 PROJECT_FIELDS = frozenset({"name", "description"})
+_PROJECT_NAME = Project._meta.get_field("name")
+_TASK_TITLE = Task._meta.get_field("title")
+_COMMENT_BODY = Comment._meta.get_field("body")
 TASK_FIELDS = frozenset({"title", "description", "status", "priority", "due_date", "assignee_id"})
 
 
@@ -52,8 +56,16 @@ class _Errors:
 
 
 def _text(
-    errors: _Errors, field: str, value: object, *, max_length: int, required: bool, strip: bool
+    errors: _Errors,
+    field: str,
+    value: object,
+    *,
+    max_length: int,
+    required: bool,
+    strip: bool,
+    model_field: Field[Any, Any] | None = None,
 ) -> str:
+    """`model_field`: the model field whose validators (tasks.text) the value must also pass."""
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -67,6 +79,12 @@ def _text(
         errors.add(field, "required", f"{field} is required.")
     elif len(cleaned) > max_length:
         errors.add(field, "too_long", f"{field} must be at most {max_length} characters.")
+    elif model_field is not None:
+        try:
+            model_field.run_validators(cleaned)
+        except DjangoValidationError as exc:
+            for error in exc.error_list:
+                errors.add(field, error.code or "invalid", f"{field} {error.message}")
     return cleaned
 
 
@@ -148,7 +166,9 @@ def project_create(*, actor: User, name: object, description: object = "") -> Pr
     if not actor.is_authenticated:  # an AnonymousUser slipping through an adapter
         raise PermissionDenied("Log in to create a project.")
     errors = _Errors()
-    clean_name = _text(errors, "name", name, max_length=120, required=True, strip=True)
+    clean_name = _text(
+        errors, "name", name, max_length=120, required=True, strip=True, model_field=_PROJECT_NAME
+    )
     clean_description = _text(
         errors, "description", description, max_length=2000, required=False, strip=False
     )
@@ -172,7 +192,13 @@ def project_update(*, actor: User, project_id: object, changes: Mapping[str, Any
         cleaned: dict[str, Any] = {}
         if "name" in changes:
             cleaned["name"] = _text(
-                errors, "name", changes["name"], max_length=120, required=True, strip=True
+                errors,
+                "name",
+                changes["name"],
+                max_length=120,
+                required=True,
+                strip=True,
+                model_field=_PROJECT_NAME,
             )
         if "description" in changes:
             cleaned["description"] = _text(
@@ -212,8 +238,29 @@ def project_delete(*, actor: User, project_id: object) -> int:
 # --- Members --------------------------------------------------------------------------------------
 
 
-def member_add(*, actor: User, project_id: object, username: object, role: object) -> Membership:
-    """Adds a user, or changes the role of one who is already a member."""
+def _addable_user(actor: User, username: str, *, consented: bool) -> User | None:
+    """The active user called `username` whom `actor` may add to a project without asking them:
+    someone who already shares a project with the actor (they accepted working with them), or
+    anyone but a superuser when the actor is site staff (who provision accounts), anyone at all
+    for a superuser. None otherwise, whether or not such a username exists: the answer must not
+    tell an outsider which usernames exist (README, Security: adding members)."""
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        return None
+    if consented or actor.is_superuser or (actor.is_staff and not user.is_superuser):
+        return user
+    shares_a_project = Membership.objects.filter(
+        user=user, project_id__in=Membership.objects.filter(user=actor).values("project_id")
+    ).exists()
+    return user if shares_a_project else None
+
+
+def member_add(
+    *, actor: User, project_id: object, username: object, role: object, consented: bool = False
+) -> Membership:
+    """Adds a user, or changes the role of one who is already a member. Only users the actor
+    already works with can be added (`_addable_user`), unless `consented`: the person agreed
+    outside the API, which only operator tooling (seed_demo) can know; transports never pass it."""
     with transaction.atomic():
         project = project_get(actor, project_id)
         actor_role = role_of(actor, project.pk)
@@ -224,11 +271,9 @@ def member_add(*, actor: User, project_id: object, username: object, role: objec
         if not isinstance(username, str) or not username.strip():
             errors.add("username", "required", "username is required.")
         else:
-            user = (
-                get_user_model().objects.filter(username=username.strip(), is_active=True).first()
-            )
+            user = _addable_user(actor, username.strip(), consented=consented)
             if user is None:
-                errors.add("username", "not_found", "No active user has this username.")
+                errors.add("username", "not_found", "No user you can add has this username.")
         errors.raise_if_any()
         assert user is not None
         if not can_grant(actor_role, clean_role):
@@ -327,7 +372,15 @@ def task_create(
         errors = _Errors()
         task = Task(
             project=project,
-            title=_text(errors, "title", title, max_length=200, required=True, strip=True),
+            title=_text(
+                errors,
+                "title",
+                title,
+                max_length=200,
+                required=True,
+                strip=True,
+                model_field=_TASK_TITLE,
+            ),
             description=_text(
                 errors, "description", description, max_length=10_000, required=False, strip=False
             ),
@@ -365,7 +418,13 @@ def task_update(
         cleaned: dict[str, Any] = {}
         if "title" in changes:
             cleaned["title"] = _text(
-                errors, "title", changes["title"], max_length=200, required=True, strip=True
+                errors,
+                "title",
+                changes["title"],
+                max_length=200,
+                required=True,
+                strip=True,
+                model_field=_TASK_TITLE,
             )
         if "description" in changes:
             cleaned["description"] = _text(
@@ -395,6 +454,11 @@ def task_update(
         values = {name: cleaned[name] for name in changed}
         if "status" in changed:
             values["completed_at"] = now if cleaned["status"] == Task.Status.DONE else None
+        if "title" in changed or "description" in changed:
+            # update() skips the field's pre_save, as it skips auto_now: set it here.
+            values["search_text"] = search.document(
+                cleaned.get("title", task.title), cleaned.get("description", task.description)
+            )
         updated = Task.objects.filter(pk=task.pk, version=task.version).update(
             **values, version=task.version + 1, updated_at=now
         )
@@ -434,7 +498,15 @@ def comment_add(*, actor: User, task_id: object, body: object) -> Comment:
         task = task_get(actor, task_id)
         _require(role_of(actor, task.project_id), Action.CONTRIBUTE)
         errors = _Errors()
-        clean_body = _text(errors, "body", body, max_length=5000, required=True, strip=True)
+        clean_body = _text(
+            errors,
+            "body",
+            body,
+            max_length=5000,
+            required=True,
+            strip=True,
+            model_field=_COMMENT_BODY,
+        )
         errors.raise_if_any()
         comment = Comment.objects.create(task=task, author=actor, body=clean_body)
         events.comment_created(actor, comment)
@@ -448,7 +520,15 @@ def comment_update(*, actor: User, comment_id: object, body: object) -> Comment:
         if comment.author_id != actor.pk or not can(role, Action.CONTRIBUTE):
             raise PermissionDenied("Only the author can edit a comment.")
         errors = _Errors()
-        clean_body = _text(errors, "body", body, max_length=5000, required=True, strip=True)
+        clean_body = _text(
+            errors,
+            "body",
+            body,
+            max_length=5000,
+            required=True,
+            strip=True,
+            model_field=_COMMENT_BODY,
+        )
         errors.raise_if_any()
         if clean_body == comment.body:
             return comment
@@ -481,11 +561,13 @@ def attachment_add(*, actor: User, task_id: object, file: Any, name: object = No
     `required`, `invalid_name`, `too_large`, `unsupported_type`, `type_mismatch`,
     `invalid_image`), the project quota (`quota_exceeded`) again under a lock on the project.
     The file goes to storage under a random key first; if the row is not committed it is removed.
-    After the commit `jobs.process_attachment` computes the sha256 and, for images, the size and
-    a thumbnail."""
+    The sha256 was computed while the upload streamed in (`uploads.hashing`), so the answer
+    carries it with or without a worker; after the commit `jobs.process_attachment` does the
+    derived work only (for images: the size and a thumbnail) and marks the attachment processed."""
     task = task_get(actor, task_id)
     _require(role_of(actor, task.project_id), Action.CONTRIBUTE)
     checked = uploads.check_upload(file, name=name)
+    digest = uploads.sha256_of_upload(file)
     _check_quota(task.project_id, checked.size)
     key = uploads.storage.save_upload(task.project_id, file)
     try:
@@ -501,6 +583,7 @@ def attachment_add(*, actor: User, task_id: object, file: Any, name: object = No
                 name=checked.name,
                 size=checked.size,
                 content_type=checked.content_type,
+                sha256=digest,
                 uploaded_by=actor,
             )
             events.attachment_added(actor, attachment)

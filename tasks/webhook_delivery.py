@@ -1,7 +1,9 @@
 """Delivering committed events to webhooks: enqueue, attempt, retry, give up, disable.
 
-`enqueue_for_event` runs after the event's transaction commits (from `tasks.events.publish`): one
-WebhookDelivery per matching active webhook, then one job per delivery. Each job is one attempt,
+`create_for_event` runs inside the change's transaction (from `tasks.outbox.add`): one
+WebhookDelivery per matching active webhook, committed with the change, so a crash after the commit
+cannot lose it. After the commit the outbox dispatcher (or, after a crash, its sweeper) calls
+`schedule_first_attempts`: one job per delivery not yet attempted. Each job is one attempt,
 identified by (delivery id, sequence, attempt number); a job whose attempt is no longer the next
 one (a duplicate, or one superseded by a redelivery) does nothing. So broker redeliveries cannot
 make an attempt twice, and a redelivery cleanly starts a new sequence.
@@ -24,12 +26,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import outbound
@@ -45,25 +48,52 @@ ERROR_LENGTH = 500
 # --- Enqueueing -----------------------------------------------------------------------------------
 
 
-def enqueue_for_event(payload: dict[str, Any], *, project_id: int) -> list[WebhookDelivery]:
-    """Creates the deliveries of one committed event and schedules their first attempts."""
-    webhooks = [
-        webhook
-        for webhook in Webhook.objects.filter(project_id=project_id, active=True)
-        if webhook.wants(payload["type"])
-    ]
-    deliveries = [
+def create_for_event(payload: dict[str, Any], *, project_id: int) -> list[WebhookDelivery]:
+    """The deliveries of one event, written in the event's own transaction."""
+    return [
         WebhookDelivery.objects.create(
             webhook=webhook,
             event_id=int(payload["id"]),
             event_type=payload["type"],
             payload=payload,
         )
-        for webhook in webhooks
+        for webhook in Webhook.objects.filter(project_id=project_id, active=True)
+        if webhook.wants(payload["type"])
     ]
-    for delivery in deliveries:
-        schedule_after_commit(delivery.pk, delivery.sequence, 1, 0.0)
-    return deliveries
+
+
+def schedule_first_attempts(event_ids: list[int]) -> int:
+    """Schedules attempt 1 of every delivery of these events not attempted yet. Running it twice
+    schedules duplicate jobs, which `run_attempt` turns into no-ops: the receiver sees one POST
+    per attempt, always with the delivery's `webhook-id`."""
+    first = WebhookDelivery.objects.filter(
+        event_id__in=event_ids, state=WebhookDelivery.State.PENDING, attempt_count=0
+    ).order_by("id")
+    scheduled = 0
+    for delivery_id, sequence in first.values_list("id", "sequence"):
+        schedule(delivery_id, sequence, 1, 0.0)
+        scheduled += 1
+    return scheduled
+
+
+def schedule_overdue(cutoff: datetime) -> int:
+    """Schedules again the attempts that should have started before `cutoff`: first attempts
+    never made (their dispatch was lost: a crash, a broker outage) and retries whose job was lost
+    (in-process retries die with their process). A duplicate of a job still on its way is a
+    no-op (`run_attempt`), so this is safe to run at any time, from any number of processes."""
+    pending = WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING)
+    overdue = pending.filter(
+        Q(attempt_count=0, created_at__lte=cutoff) | Q(next_attempt_at__lte=cutoff)
+    ).order_by("id")
+    scheduled = 0
+    for delivery_id, sequence, attempt_count in overdue.values_list(
+        "id", "sequence", "attempt_count"
+    ):
+        schedule(delivery_id, sequence, attempt_count + 1, 0.0)
+        scheduled += 1
+    if scheduled:
+        logger.warning("overdue webhook attempts scheduled", extra={"count": scheduled})
+    return scheduled
 
 
 def schedule_after_commit(delivery_id: int, sequence: int, attempt: int, delay: float) -> None:
@@ -139,7 +169,7 @@ def run_attempt(delivery_id: int, sequence: int, attempt: int) -> WebhookAttempt
             content=body,
             headers=headers,
             connect_timeout=settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS,
-            read_timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
             allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
         )
     except SecretUnavailable as exc:

@@ -26,7 +26,10 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 def _clean_cache() -> Iterator[None]:
     from django.core.cache import cache
 
+    from project import token_lookup
+
     cache.clear()
+    token_lookup.forget()
     yield
 
 

@@ -16,7 +16,7 @@ from oauth2_provider.models import (
 )
 
 from tasks import services
-from tasks.models import Membership, Project, Task
+from tasks.models import Membership, Project, Role, Task
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -37,6 +37,12 @@ def make_project(
     for user, role in (members or {}).items():
         Membership.objects.create(project=project, user=user, role=role)
     return project
+
+
+def acquaint(actor: Any, *users: Any) -> Project:
+    """Makes `users` people `actor` already works with (a shared project of their own), the
+    precondition for `actor` adding them to another project (tasks.services._addable_user)."""
+    return make_project(actor, name="Shared earlier", members=dict.fromkeys(users, Role.VIEWER))
 
 
 def make_task(project: Project, actor: Any, **fields: Any) -> Task:

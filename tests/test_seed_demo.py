@@ -73,3 +73,53 @@ def test_a_second_run_adds_nothing_and_prints_a_fresh_password(settings):
     assert first != second
     assert authenticate(username="demo", password=second) is not None
     assert authenticate(username="demo", password=first) is None
+
+
+def demo_client_redirect_uris() -> list[str]:
+    from oauth2_provider.models import get_application_model
+
+    return get_application_model().objects.get(client_type="public").redirect_uris.split()
+
+
+def test_it_registers_the_callback_of_the_origin_make_run_serves_on(settings):
+    settings.DEBUG = True
+    output = seed(origin=["http://127.0.0.1:8011"])
+    expected = ["http://127.0.0.1:8011/app/callback", "http://localhost:5173/callback"]
+    assert demo_client_redirect_uris() == expected
+    assert f"redirect URIs: {' '.join(expected)}" in output
+
+
+def test_serving_on_another_port_later_adds_its_callback_and_keeps_the_first(settings):
+    settings.DEBUG = True
+    seed()
+    seed(origin=["http://localhost:9001"])
+    assert demo_client_redirect_uris() == [
+        "http://127.0.0.1:8000/app/callback",
+        "http://localhost:5173/callback",
+        "http://localhost:9001/app/callback",
+    ]
+
+
+def test_a_wildcard_host_registers_both_loopback_names(settings):
+    settings.DEBUG = True
+    seed(origin=["http://0.0.0.0:8000"])
+    assert demo_client_redirect_uris() == [
+        "http://127.0.0.1:8000/app/callback",
+        "http://localhost:8000/app/callback",
+        "http://localhost:5173/callback",
+    ]
+
+
+@pytest.mark.parametrize("origin", ["8011", "ftp://127.0.0.1:8011", "http://"])
+def test_a_malformed_origin_is_a_command_error_and_creates_nothing(settings, origin):
+    settings.DEBUG = True
+    with pytest.raises(CommandError, match="--origin"):
+        seed(origin=[origin])
+    assert not get_user_model().objects.exists()
+
+
+def test_make_run_passes_its_host_and_port():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    assert "manage.py seed_demo --origin http://$(HOST):$(PORT)" in makefile

@@ -16,7 +16,8 @@ CLIENT_CREDENTIALS = "client-credentials"
 GRANTS = (AUTHORIZATION_CODE, CLIENT_CREDENTIALS)
 
 DEMO_CLIENT_NAME = "TaskHub local frontend (PKCE)"
-DEMO_REDIRECT_URIS = ("http://127.0.0.1:8000/app/callback", "http://localhost:5173/callback")
+VITE_DEV_REDIRECT_URI = "http://localhost:5173/callback"
+DEMO_REDIRECT_URIS = ("http://127.0.0.1:8000/app/callback", VITE_DEV_REDIRECT_URI)
 
 
 class ClientError(Exception):
@@ -66,17 +67,27 @@ def create_client(
     return NewClient(application, application.client_id, plaintext_secret)
 
 
-def ensure_demo_client(user: Any) -> str:
-    """The public PKCE client local frontends use; created once, found again by name."""
+def ensure_demo_client(user: Any, redirect_uris: Sequence[str] = DEMO_REDIRECT_URIS) -> str:
+    """The public PKCE client local frontends use; created once, found again by name. URIs it
+    lacks are added (never removed), so serving on another host or port keeps sign-in working."""
     Application = get_application_model()
     existing = Application.objects.filter(
         name=DEMO_CLIENT_NAME, client_type=Application.CLIENT_PUBLIC
     ).first()
-    if existing is not None:
-        return str(existing.client_id)
-    return create_client(
-        name=DEMO_CLIENT_NAME, user=user, redirect_uris=DEMO_REDIRECT_URIS, public=True
-    ).client_id
+    if existing is None:
+        return create_client(
+            name=DEMO_CLIENT_NAME, user=user, redirect_uris=redirect_uris, public=True
+        ).client_id
+    registered = existing.redirect_uris.split()
+    missing = [uri for uri in redirect_uris if uri not in registered]
+    if missing:
+        existing.redirect_uris = " ".join([*registered, *missing])
+        try:
+            existing.full_clean()
+        except ValidationError as exc:
+            raise ClientError("; ".join(_messages(exc))) from exc
+        existing.save(update_fields=["redirect_uris"])
+    return str(existing.client_id)
 
 
 def _messages(exc: ValidationError) -> list[str]:

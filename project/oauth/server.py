@@ -18,7 +18,7 @@ RESPONSE_TYPES = ("code",)
 CODE_CHALLENGE_METHODS = ("S256",)
 
 
-class AuthorizationServer(Server):  # type: ignore[misc]
+class AuthorizationServer(Server):
     def __init__(self, request_validator: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(request_validator, *args, **kwargs)
         # An unknown grant or response type falls back to the authorization-code handler,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -45,7 +46,7 @@ def refuse_nul_bytes(view: Callable[..., HttpResponseBase]) -> Callable[..., Htt
     return wrapped
 
 
-class MetadataView(OAuthServerMetadataView):  # type: ignore[misc]
+class MetadataView(OAuthServerMetadataView):
     """RFC 8414 metadata. DOT advertises one auth-method list for every endpoint; here the
     introspection endpoint takes client secrets only."""
 
@@ -74,7 +75,8 @@ class IntrospectView(View):
     http_method_names = ["post", "options"]
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        if not _confidential_client_authenticated(request):
+        caller = _authenticated_confidential_client(request)
+        if caller is None:
             response = JsonResponse(
                 {"error": "invalid_client", "error_description": "Client authentication failed."},
                 status=401,
@@ -90,17 +92,26 @@ class IntrospectView(View):
                 },
                 status=400,
             )
-        return JsonResponse(introspect(token))
+        return JsonResponse(introspect(token, caller=caller))
 
 
-def introspect(raw_token: str) -> dict[str, Any]:
+def may_introspect(caller: Any, token: Any) -> bool:
+    """A client learns about the tokens issued to it; the resource servers named in
+    OAUTH_INTROSPECTION_CLIENTS about every token. Anything else is reported inactive (RFC 7662
+    section 4 allows that answer for a token the caller may not know about)."""
+    return token.application_id == caller.pk or caller.client_id in set(
+        settings.OAUTH_INTROSPECTION_CLIENTS
+    )
+
+
+def introspect(raw_token: str, *, caller: Any) -> dict[str, Any]:
     AccessToken = get_access_token_model()
     token = (
         AccessToken.objects.select_related("user", "application__user")
         .filter(token_checksum=hashlib.sha256(raw_token.encode("utf-8")).hexdigest())
         .first()
     )
-    if token is None or token.is_expired():
+    if token is None or token.is_expired() or not may_introspect(caller, token):
         return {"active": False}
     # A client-credentials token acts as the application's owning user.
     user = token.user or (token.application.user if token.application else None)
@@ -120,13 +131,14 @@ def introspect(raw_token: str) -> dict[str, Any]:
     return data
 
 
-def _confidential_client_authenticated(request: HttpRequest) -> bool:
+def _authenticated_confidential_client(request: HttpRequest) -> Any:
+    """The confidential client the request authenticates as, or None."""
     core = get_oauthlib_core()
     uri, method, body, headers = core._extract_params(request)
     oauth_request = OauthlibRequest(uri, method, body, headers)
     if not core.server.request_validator.authenticate_client(oauth_request):
-        return False
+        return None
     client = oauth_request.client
-    return bool(
-        client is not None and client.client_type == get_application_model().CLIENT_CONFIDENTIAL
-    )
+    if client is None or client.client_type != get_application_model().CLIENT_CONFIDENTIAL:
+        return None
+    return client

@@ -2,7 +2,7 @@
 
 The key holds the user, the API version, the full path with its query string, and the cache
 generation of every project the user belongs to. Every committed Event bumps its project's
-generation (tasks.events.publish), so a read after a write never hits a stale entry; a member
+generation (tasks.outbox.after_commit), so a read after a write never hits a stale entry; a member
 who is removed drops that project from their key, so they never see its cached data either. The
 generations are read before the database is, so a racing write can only make an entry unused,
 never wrong."""

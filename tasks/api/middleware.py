@@ -3,9 +3,9 @@ URL matched, an unhandled exception) are problem details too, never an HTML page
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.http import HttpRequest, HttpResponse
+
+from project.middleware import ResponseMiddleware
 
 from .exceptions import PROBLEM_CONTENT_TYPE, log_unhandled, problem_response
 from .versioning import version_of_path
@@ -13,12 +13,8 @@ from .versioning import version_of_path
 API_PREFIX = "/api/"
 
 
-class ApiProblemMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+class ApiProblemMiddleware(ResponseMiddleware):
+    def process(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if not request.path.startswith(API_PREFIX):
             return response
         content_type = response.get("Content-Type", "")

@@ -6,6 +6,7 @@ For transports:
     install_upload_limits(request)   before reading request.FILES / request.data (optional: the
                                       limit handler is in FILE_UPLOAD_HANDLERS already)
     check_upload_size(request)       after parsing; raises UploadTooLarge (code `too_large`, 413)
+    sha256_of_upload(file)           the digest the upload handlers computed while it streamed in
     services.attachment_add(actor=..., task_id=..., file=uploaded_file)
     download_response(attachment)    after selectors.attachment_get(actor, id)
 """
@@ -13,6 +14,7 @@ For transports:
 from __future__ import annotations
 
 from .download import content_disposition, download_response
+from .hashing import sha256_of_upload
 from .limits import (
     SizeLimitUploadHandler,
     UploadTooLarge,
@@ -32,6 +34,7 @@ __all__ = [
     "content_disposition",
     "download_response",
     "install_upload_limits",
+    "sha256_of_upload",
     "thumbnail_name",
     "upload_too_large",
 ]

@@ -3,15 +3,12 @@ parsed upload (never from the raw request body, which a multipart request must n
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 
+from .hashing import sha256_of_upload
+
 
 def file_fingerprint(upload: UploadedFile[Any]) -> str:
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return f"upload:{upload.size}:{digest.hexdigest()}"
+    return f"upload:{upload.size}:{sha256_of_upload(upload)}"

@@ -1,5 +1,7 @@
-"""After an upload commits: the sha256 and, for images, the size and a thumbnail. Runs as
-`jobs.process_attachment` (a Celery worker, or in-process when Celery is eager)."""
+"""After an upload commits: the derived work, for images the size and a thumbnail (a full
+decode), then the `processed` state. The sha256 is not computed here: the upload handlers did
+while the bytes streamed in (`uploads.hashing`); only a row stored before that (an empty sha256)
+is hashed here. Runs as `jobs.process_attachment` (a Celery worker, or in-process when eager)."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ def process(attachment_id: int) -> str:
     thumb: str | None = None
     size: tuple[int, int] | None = None
     try:
-        digest = storage.sha256_of(name)
+        digest = attachment.sha256 or storage.sha256_of(name)
         kind = _IMAGE_KINDS.get(attachment.content_type)
         if kind is not None:
             with attachment.file.storage.open(name, "rb") as handle:
@@ -37,7 +39,7 @@ def process(attachment_id: int) -> str:
         state = Attachment.State.PROCESSED
     except Exception:  # any failure becomes the attachment's state, not a retry loop
         logger.exception("attachment processing failed", extra={"attachment_id": attachment_id})
-        digest, state = "", Attachment.State.FAILED
+        digest, state = attachment.sha256, Attachment.State.FAILED  # the bytes were hashed
     return _record(attachment_id, state=state, digest=digest, size=size, thumb=thumb)
 
 

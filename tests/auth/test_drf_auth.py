@@ -53,7 +53,10 @@ def call(method: str, path: str = "/echo", *, token: str | None = None, **extra:
 def test_no_credentials_is_401_with_a_bearer_challenge():
     response = call("get")
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response["WWW-Authenticate"] == (
+        'Bearer realm="api", '
+        'resource_metadata="http://testserver/.well-known/oauth-protected-resource"'
+    )
 
 
 @pytest.mark.parametrize("header", ["Bearer nope", "Bearer ", "bearer " + "x" * 600])

@@ -71,8 +71,10 @@ def test_introspection_refuses_a_wrong_secret(owner):
     assert _introspect(make_token(owner), HTTP_AUTHORIZATION=basic_auth(forged)).status_code == 401
 
 
-def test_introspection_by_a_confidential_client(owner):
+def test_introspection_by_a_confidential_client(owner, settings):
     rs = new_client(owner, grant=CLIENT_CREDENTIALS)
+    # A resource server: it may introspect tokens issued to other clients (finding 5).
+    settings.OAUTH_INTROSPECTION_CLIENTS = [rs.client_id]
     data = _introspect(make_token(owner, "read"), HTTP_AUTHORIZATION=basic_auth(rs)).json()
     assert data["active"] is True
     assert data["scope"] == "read"

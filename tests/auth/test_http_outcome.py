@@ -34,7 +34,10 @@ def _request(method="post", path="/graphql", user=None, **extra):
 def test_missing():
     outcome = authenticate_http_request(_request())
     assert not outcome.ok and outcome.failure == "missing"
-    assert outcome.challenge() == 'Bearer realm="api"'
+    assert outcome.challenge() == (
+        'Bearer realm="api", '
+        'resource_metadata="http://testserver/.well-known/oauth-protected-resource"'
+    )
 
 
 def test_invalid_token():

@@ -12,7 +12,7 @@ from gql import FileVar, GraphQLRequest
 from graphql_relay import to_global_id
 
 from tests.e2e.graphql_client import client_for, run
-from tests.factories import make_token
+from tests.factories import acquaint, make_token
 from tests.tasks.attachment_files import TEXT
 
 pytestmark = pytest.mark.e2e
@@ -80,6 +80,7 @@ def shows(data: dict[str, Any], shown: dict[str, Any]) -> None:
 def test_every_graphql_change_writes_one_event_shaped_like_the_api(
     asgi_server: Any, owner: Any, member: Any
 ) -> None:
+    acquaint(owner, member)  # so the owner may add them (tasks.services._addable_user)
     client = client_for(asgi_server, make_token(owner))
     created = run(
         client,

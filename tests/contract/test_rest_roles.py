@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tasks import services
-from tests.factories import UserFactory, make_task, make_token
+from tests.factories import UserFactory, acquaint, make_task, make_token
 from tests.tasks.attachment_files import TEXT
 
 pytestmark = pytest.mark.e2e
@@ -43,6 +43,7 @@ def test_role_table(request: Any, asgi_server: Any, role: str, project: Any, own
     )
     newcomer = UserFactory(username=f"new-{role}")
     promoted = UserFactory(username=f"promoted-{role}")
+    acquaint(actor, newcomer, promoted)  # people the actor already works with
     p = project.pk
     readers = {"owner", "admin", "member", "viewer"}
     contributors = {"owner", "admin", "member"}

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tasks.models import Role
-from tests.factories import UserFactory, make_project, make_task, make_token
+from tests.factories import UserFactory, acquaint, make_project, make_task, make_token
 from tests.tasks.attachment_files import TEXT
 
 pytestmark = pytest.mark.e2e
@@ -91,6 +91,7 @@ def test_every_listed_path_and_method(
     asgi_server: Any, version: str, owner: Any, member: Any, project: Any
 ) -> None:
     newcomer = UserFactory(username=f"newcomer-{version}")
+    acquaint(owner, newcomer)  # so the owner may add them (tasks.services._addable_user)
     headers = {"Authorization": f"Bearer {make_token(owner)}"}
     with httpx.Client(
         base_url=f"{asgi_server.url}/api/{version}/", headers=headers, timeout=20
@@ -338,6 +339,7 @@ def test_put_accepts_the_tasks_own_project_as_written(
 
 def test_membership_roles_are_written_lowercase(asgi_server: Any, owner: Any, project: Any):
     user = UserFactory(username="rolecheck")
+    acquaint(owner, user)
     headers = {"Authorization": f"Bearer {make_token(owner)}"}
     url = f"{asgi_server.url}/api/v1/projects/{project.pk}/members/"
     upper = httpx.post(url, json={"username": user.username, "role": "ADMIN"}, headers=headers)

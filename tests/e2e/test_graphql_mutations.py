@@ -9,7 +9,7 @@ import pytest
 from graphql_relay import to_global_id
 
 from tasks.models import Attachment, Comment, Event, Membership, Project, Task
-from tests.factories import make_project, make_task, make_token
+from tests.factories import acquaint, make_project, make_task, make_token
 
 from .graphql_client import client_for, codes, run, run_error
 
@@ -77,6 +77,7 @@ def test_project_mutations(asgi_server: Any, owner: Any):
 def test_member_mutations_and_codes(
     asgi_server: Any, project: Any, owner: Any, admin: Any, outsider: Any
 ):
+    acquaint(admin, outsider)  # so the admin may add them (tasks.services._addable_user)
     client = client_for(asgi_server, make_token(admin))
     selection = f"membership {{ role user {{ username }} }} project {{ name }} {ERRORS}"
     added = mutate(
@@ -118,7 +119,8 @@ def test_member_mutations_and_codes(
         userId=gid("User", outsider.pk),
     )
     assert removed["errors"] == [] and removed["deletedId"] == gid("User", outsider.pk)
-    assert not Membership.objects.filter(user=outsider).exists()
+    # Only this project's membership: oscar still shares the admin's earlier project.
+    assert not Membership.objects.filter(user=outsider, project=project).exists()
 
     last_owner = mutate(
         client_for(asgi_server, make_token(owner)),

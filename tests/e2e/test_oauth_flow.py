@@ -127,9 +127,11 @@ def web_app(owner: Any) -> Any:
 
 
 @pytest.fixture
-def resource_server(owner: Any) -> Any:
-    """A confidential client allowed to introspect."""
-    return create_client(name="Resource server", user=owner, grant=CLIENT_CREDENTIALS)
+def resource_server(owner: Any, settings: Any) -> Any:
+    """A confidential client allowed to introspect (tokens of other clients too)."""
+    client = create_client(name="Resource server", user=owner, grant=CLIENT_CREDENTIALS)
+    settings.OAUTH_INTROSPECTION_CLIENTS = [client.client_id]
+    return client
 
 
 def _authorize(server: Any, app: OAuth2Session, browser: Browser) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 from graphql_relay import to_global_id
 
-from bench.__main__ import GRAPHQL_QUERY
+from bench.http import GRAPHQL_QUERY
 from tasks.models import Comment, Task
 from tests.factories import make_token
 

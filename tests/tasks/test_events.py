@@ -1,21 +1,25 @@
 """Events are written in the change's transaction and published only after it commits, to the
-`project.<id>` and `task.<id>` groups. A rollback leaves no event and publishes nothing; a dead
-channel layer or cache is logged and never undoes or fails a committed change."""
+`project.<id>` group (sockets on a task listen there and filter). A rollback leaves no event and
+publishes nothing; a dead channel layer or cache is logged and never undoes or fails a committed
+change."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 from django.db import connection, transaction
+from django.test import override_settings
 
 from tasks import events, services
 from tasks.models import Event, Task
-from tests.factories import make_task
+from tests.factories import acquaint, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +33,7 @@ class Boom(Exception):
 def all_services(project: Any, task: Any, comment: Any, attachment: Any, users: Any) -> list[Any]:
     """One call of every service that records an event, as (expected groups, call) pairs."""
     owner, admin, member, viewer = users
-    p, t = f"project.{project.pk}", f"task.{task.pk}"
+    p = f"project.{project.pk}"
     return [
         (["project.*"], lambda: services.project_create(actor=member, name="Other")),
         (
@@ -49,23 +53,24 @@ def all_services(project: Any, task: Any, comment: Any, attachment: Any, users: 
             lambda: services.member_remove(actor=admin, project_id=project.pk, user_id=viewer.pk),
         ),
         (
-            [p, "task.*"],
+            [p],
             lambda: services.task_create(actor=member, project_id=project.pk, title="T"),
         ),
         (
-            [p, t],
+            [p],
             lambda: services.task_update(actor=member, task_id=task.pk, changes={"title": "U"}),
         ),
-        ([p, t], lambda: services.comment_add(actor=member, task_id=task.pk, body="c")),
-        ([p, t], lambda: services.comment_update(actor=member, comment_id=comment.pk, body="d")),
-        ([p, t], lambda: services.comment_delete(actor=member, comment_id=comment.pk)),
-        ([p, t], lambda: services.attachment_delete(actor=admin, attachment_id=attachment.pk)),
-        ([p, t], lambda: services.task_delete(actor=admin, task_id=task.pk)),
+        ([p], lambda: services.comment_add(actor=member, task_id=task.pk, body="c")),
+        ([p], lambda: services.comment_update(actor=member, comment_id=comment.pk, body="d")),
+        ([p], lambda: services.comment_delete(actor=member, comment_id=comment.pk)),
+        ([p], lambda: services.attachment_delete(actor=admin, attachment_id=attachment.pk)),
+        ([p], lambda: services.task_delete(actor=admin, task_id=task.pk)),
     ]
 
 
 @pytest.fixture
 def calls(project, task, comment, attachment, owner, admin, member, viewer, outsider):
+    acquaint(owner, outsider)  # so the owner may add them (tasks.services._addable_user)
     return all_services(project, task, comment, attachment, (owner, admin, member, viewer))
 
 
@@ -179,17 +184,28 @@ def test_two_first_bumps_racing_both_count(task, monkeypatch):
 # --- Failures after the commit -------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def channel_layer_setting(config: dict[str, Any]) -> Iterator[None]:
+    """CHANNEL_LAYERS changed for one test. Changing the setting drops Channels' layer instances
+    (and restoring it does again); the previous ones are put back afterwards, because the live
+    test server's hub keeps listening on the layer it joined."""
+    saved = channel_layers.backends
+    with override_settings(CHANNEL_LAYERS=config):
+        yield
+    channel_layers.backends = saved
+
+
 @pytest.fixture
-def dead_channel_layer(settings: Any) -> Any:
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": DEAD_REDIS, "socket_connect_timeout": 1}]},
+def dead_channel_layer() -> Iterator[None]:
+    with channel_layer_setting(
+        {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [{"address": DEAD_REDIS, "socket_connect_timeout": 1}]},
+            }
         }
-    }
-    channel_layers.backends = {}
-    yield
-    channel_layers.backends = {}
+    ):
+        yield
 
 
 def test_a_dead_channel_layer_leaves_the_change_committed_and_logs(
@@ -237,7 +253,7 @@ def test_a_dead_cache_does_not_stop_the_publish(
         django_capture_on_commit_callbacks(execute=True),
     ):
         services.comment_add(actor=member, task_id=task.pk, body="still delivered")
-    assert layer.groups() == [f"project.{task.project_id}", f"task.{task.pk}"]
+    assert layer.groups() == [f"project.{task.project_id}"]
     assert [r.getMessage() for r in caplog.records] == ["cache generation bump failed"]
     assert task.comments.get().body == "still delivered"
 
@@ -246,24 +262,20 @@ def test_a_dead_cache_does_not_stop_the_publish(
 
 
 @pytest.fixture
-def memory_layer(settings: Any) -> Any:
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    channel_layers.backends = {}
-    layer = get_channel_layer()
-    assert isinstance(layer, InMemoryChannelLayer)
-    yield layer
-    channel_layers.backends = {}
+def memory_layer() -> Iterator[InMemoryChannelLayer]:
+    with channel_layer_setting({"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}):
+        layer = get_channel_layer()
+        assert isinstance(layer, InMemoryChannelLayer)
+        yield layer
 
 
-def test_subscribers_of_both_groups_receive_the_event(
+def test_subscribers_of_the_project_group_receive_the_event(
     memory_layer, task, member, django_capture_on_commit_callbacks
 ):
     on_project = async_to_sync(memory_layer.new_channel)()
-    on_task = async_to_sync(memory_layer.new_channel)()
     elsewhere = async_to_sync(memory_layer.new_channel)()
     async_to_sync(memory_layer.group_add)(f"project.{task.project_id}", on_project)
-    async_to_sync(memory_layer.group_add)(f"task.{task.pk}", on_task)
-    async_to_sync(memory_layer.group_add)(f"task.{task.pk + 1}", elsewhere)
+    async_to_sync(memory_layer.group_add)(f"project.{task.project_id + 1}", elsewhere)
 
     with django_capture_on_commit_callbacks(execute=True):
         services.task_update(actor=member, task_id=task.pk, changes={"priority": "high"})
@@ -271,7 +283,6 @@ def test_subscribers_of_both_groups_receive_the_event(
     event = Event.objects.latest("id")
     expected = {"type": "domain.event", "event": events.event_payload(event)}
     assert async_to_sync(memory_layer.receive)(on_project) == expected
-    assert async_to_sync(memory_layer.receive)(on_task) == expected
     assert expected["event"]["data"]["changedFields"] == ["priority"]
     assert memory_layer.channels.get(elsewhere) is None or memory_layer.channels[elsewhere].empty()
 

@@ -13,7 +13,7 @@ from tasks import services
 from tasks.errors import NotFound, PermissionDenied
 from tasks.models import Attachment, Comment, Event, Membership, Project, Role, Task
 from tasks.permissions import Action, can, can_delete_own_or_any, can_grant
-from tests.factories import UserFactory, make_task
+from tests.factories import UserFactory, acquaint, make_task
 
 from .conftest import make_attachment
 
@@ -180,6 +180,7 @@ def test_unknown_project_ids_are_not_found_for_everyone(request, project, role):
 )
 def test_member_add_follows_the_role_table(request, project, role, target_role, outcome):
     newcomer = UserFactory(username="nina")
+    acquaint(user(request, role), newcomer)  # someone the actor already works with
 
     def call():
         return services.member_add(

@@ -6,13 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from tasks import selectors, services
 from tasks.errors import NotFound
 from tasks.models import Task
 from tasks.selectors import TaskQuery, task_list
-from tests.factories import UserFactory, make_project, make_task
+from tests.factories import UserFactory, acquaint, make_project, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -218,26 +217,9 @@ def test_search_never_fails_on_odd_input(searchable, owner, text):
     list(task_list(owner, TaskQuery(search=text)))
 
 
-@pytest.mark.postgres
-def test_postgres_search_is_word_based_and_uses_the_gin_index(searchable, owner):
+def test_search_words_are_all_required_in_any_order(searchable, owner):
     assert titles(owner, search="deploy bill") == ["Deploy the billing service"]
     assert titles(owner, search="billing deploy") == ["Deploy the billing service"]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'task_search_gin_idx'")
-        (indexdef,) = cursor.fetchone()
-    assert "USING gin" in indexdef
-    # task_list searches with the very expression the index is built on...
-    listed_sql, _ = task_list(owner, TaskQuery(search="deploy")).query.sql_with_params()
-    assert selectors.SEARCH_VECTOR_SQL in listed_sql
-    # ...so PostgreSQL can answer it from the index (on a table this small the planner would
-    # rather scan, hence enable_seqscan off).
-    queryset = selectors.search_tasks(Task.objects.all(), "deploy")
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        sql, params = queryset.query.sql_with_params()
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Bitmap Index Scan on task_search_gin_idx" in plan, plan
 
 
 # --- Ordering ------------------------------------------------------------------------------------
@@ -274,7 +256,7 @@ def test_an_unknown_order_field_is_refused():
 
 
 def test_members_list_shows_each_member_once(project, owner):
-    UserFactory(username="nina")
+    acquaint(owner, UserFactory(username="nina"))
     services.member_add(actor=owner, project_id=project.pk, username="nina", role="viewer")
     usernames = [m.user.username for m in selectors.project_members(owner, project.pk)]
     assert sorted(usernames) == ["adam", "mia", "nina", "olivia", "victor"]

@@ -12,7 +12,7 @@ from graphql_relay import to_global_id
 from tasks import services
 from tasks.errors import ValidationError
 from tasks.models import Comment, Event, Membership, Project, Role, Task
-from tests.factories import UserFactory, make_task
+from tests.factories import UserFactory, acquaint, make_task
 
 pytestmark = pytest.mark.django_db
 
@@ -147,8 +147,7 @@ def test_project_delete_takes_everything_with_it(project, owner, task, comment):
     ],
 )
 def test_member_add_validation(project, owner, username, role, expected):
-    UserFactory(username="nina")
-    UserFactory(username="inactive", is_active=False)
+    acquaint(owner, UserFactory(username="nina"), UserFactory(username="inactive", is_active=False))
     call = lambda: services.member_add(  # noqa: E731
         actor=owner, project_id=project.pk, username=username, role=role
     )
@@ -158,6 +157,7 @@ def test_member_add_validation(project, owner, username, role, expected):
 
 def test_member_add_adds_and_then_changes_the_role(project, owner):
     nina = UserFactory(username="nina")
+    acquaint(owner, nina)
     before = last_event_id()
     membership = services.member_add(
         actor=owner, project_id=project.pk, username=" nina ", role="viewer"

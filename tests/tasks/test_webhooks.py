@@ -8,14 +8,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from django.utils.http import http_date
 from standardwebhooks import Webhook as StandardWebhook
 
-from tasks import webhook_delivery, webhooks
+from tasks import outbox, webhook_delivery, webhooks
 from tasks.errors import NotFound, PermissionDenied, ValidationError
 from tasks.events import event_payload
-from tasks.models import Event, Webhook, WebhookAttempt, WebhookDelivery
+from tasks.models import Event, OutboxEntry, Webhook, WebhookAttempt, WebhookDelivery
 from tasks.webhook_signing import decrypt_secret, encrypt_secret, generate_secret, sign
 from tests.factories import make_task
 
@@ -306,31 +307,63 @@ def test_committed_events_become_deliveries_for_matching_active_webhooks(
 
 
 @pytest.mark.django_db
-def test_nothing_is_delivered_before_commit(
+def test_deliveries_are_written_with_the_change_and_scheduled_only_after_commit(
+    monkeypatch: pytest.MonkeyPatch, project: Any, admin: Any, member: Any
+) -> None:
+    """The transactional outbox: a crash after the commit cannot lose a delivery."""
+    monkeypatch.setattr(webhook_delivery, "schedule", lambda *args: pytest.fail("scheduled"))
+    hook = create(admin, project).webhook
+    task = make_task(project, member)  # the test's transaction never commits
+    event = Event.objects.get(type="task.created", task_id=task.pk)
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.webhook_id, delivery.event_id) == (hook.pk, event.pk)
+    assert (delivery.state, delivery.attempt_count) == (WebhookDelivery.State.PENDING, 0)
+    assert OutboxEntry.objects.filter(event=event).exists()
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_change_leaves_no_delivery(
     monkeypatch: pytest.MonkeyPatch, project: Any, admin: Any, member: Any
 ) -> None:
     monkeypatch.setattr(webhook_delivery, "schedule", lambda *args: pytest.fail("scheduled"))
     create(admin, project)
-    make_task(project, member)  # the test's transaction never commits
+    pending = OutboxEntry.objects.count()  # the fixtures' own events, never committed here
+    with pytest.raises(RuntimeError), transaction.atomic():
+        make_task(project, member)
+        raise RuntimeError("rolled back")
     assert not WebhookDelivery.objects.exists()
+    assert OutboxEntry.objects.count() == pending
 
 
 @pytest.mark.django_db
-def test_a_failing_enqueue_does_not_break_the_change(
+def test_a_failing_enqueue_does_not_break_the_change_and_the_sweeper_schedules_it(
     monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
     django_capture_on_commit_callbacks: Any,
     project: Any,
+    admin: Any,
     member: Any,
     caplog: Any,
 ) -> None:
     def explode(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("broker down")
 
-    monkeypatch.setattr(webhook_delivery, "enqueue_for_event", explode)
+    create(admin, project)
+    monkeypatch.setattr(webhook_delivery, "schedule", explode)
     with django_capture_on_commit_callbacks(execute=True):
         task = make_task(project, member)
-    assert Event.objects.filter(task_id=task.pk).exists()
+    event = Event.objects.get(task_id=task.pk)
     assert "webhook enqueue failed" in caplog.text
+    delivery = WebhookDelivery.objects.get(event=event)
+    assert delivery.attempt_count == 0
+
+    scheduled: list[tuple[int, ...]] = []
+    monkeypatch.setattr(webhook_delivery, "schedule", lambda *args: scheduled.append(args))
+    outbox.sweep()
+    assert scheduled == []  # still within its grace period
+    settings.OUTBOX_GRACE_SECONDS = 0
+    outbox.sweep()
+    assert scheduled == [(delivery.pk, 1, 1, 0.0)]
 
 
 # --- Selectors ------------------------------------------------------------------------------------

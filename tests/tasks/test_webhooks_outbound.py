@@ -18,7 +18,7 @@ def post(url: str, *, allow_private: bool = False) -> outbound.OutboundResponse:
         content=b"{}",
         headers={"Content-Type": "application/json"},
         connect_timeout=2,
-        read_timeout=2,
+        timeout=2,
         allow_private=allow_private,
     )
 
@@ -87,7 +87,7 @@ def test_the_resolved_address_is_checked_not_just_the_name(
     fake_dns: dict[str, list[str]], httpserver: HTTPServer
 ) -> None:
     fake_dns["internal.example.com"] = ["127.0.0.1"]
-    with pytest.raises(outbound.UnsafeTarget, match=r"resolves to 127\.0\.0\.1"):
+    with pytest.raises(outbound.UnsafeTarget, match="resolves to an address that is not a public"):
         post(f"http://internal.example.com:{httpserver.port}/")
     assert httpserver.log == []
 
@@ -96,7 +96,7 @@ def test_one_private_address_among_public_ones_is_enough_to_refuse(
     fake_dns: dict[str, list[str]],
 ) -> None:
     fake_dns["mixed.example.com"] = ["93.184.215.14", "169.254.169.254"]
-    with pytest.raises(outbound.UnsafeTarget, match=r"169\.254\.169\.254"):
+    with pytest.raises(outbound.UnsafeTarget, match="resolves to an address that is not a public"):
         post("http://mixed.example.com/")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse
+from django.http.response import HttpResponseBase
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -68,5 +68,5 @@ class AttachmentDownloadView(ApiView):
     renderer_classes = [JSONRenderer, AnyMediaRenderer]
     binary_response = True
 
-    def get(self, request: Request, pk: int, **kwargs: Any) -> FileResponse:
-        return download_response(selectors.attachment_get(request.user, pk))
+    def get(self, request: Request, pk: int, **kwargs: Any) -> HttpResponseBase:
+        return download_response(selectors.attachment_get(request.user, pk), request)

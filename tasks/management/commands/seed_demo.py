@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -12,9 +13,30 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from project.oauth.clients import DEMO_REDIRECT_URIS, ensure_demo_client
+from project.oauth.clients import VITE_DEV_REDIRECT_URI, ClientError, ensure_demo_client
 from tasks import services
 from tasks.models import Project, Role, Task
+
+DEFAULT_ORIGIN = "http://127.0.0.1:8000"
+# Bound to every interface: a browser on this machine reaches it through either loopback name.
+WILDCARD_HOSTS = {"0.0.0.0", "::"}  # noqa: S104 - names compared, nothing bound here
+
+
+def app_redirect_uris(origins: list[str]) -> list[str]:
+    """The web app's callback on each origin `make run` serves it on, as the app builds it
+    (`${location.origin}/app/callback`), then the Vite dev server's."""
+    uris: list[str] = []
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise CommandError(f"--origin must look like http://HOST:PORT, not {origin!r}")
+        port = f":{parts.port}" if parts.port else ""
+        hosts = ["127.0.0.1", "localhost"] if parts.hostname in WILDCARD_HOSTS else [parts.netloc]
+        uris += [
+            f"{parts.scheme}://{host}{port if host != parts.netloc else ''}/app/callback"
+            for host in hosts
+        ]
+    return list(dict.fromkeys([*uris, VITE_DEV_REDIRECT_URI]))
 
 
 class Command(BaseCommand):
@@ -22,6 +44,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--username", default="demo")
+        parser.add_argument(
+            "--origin",
+            action="append",
+            help="An origin the web app is served on (repeatable), e.g. http://127.0.0.1:8011: "
+            "its /app/callback becomes a redirect URI of the demo OAuth client. `make run` "
+            "passes http://$HOST:$PORT. Default: http://127.0.0.1:8000.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -29,6 +58,7 @@ class Command(BaseCommand):
                 "seed_demo creates a user with a known name; it runs only with DEBUG on."
             )
         username = options["username"]
+        redirect_uris = app_redirect_uris(options["origin"] or [DEFAULT_ORIGIN])
         User = get_user_model()
         password = secrets.token_urlsafe(12)
         with transaction.atomic():
@@ -43,12 +73,15 @@ class Command(BaseCommand):
             )
             if not Project.objects.filter(created_by=user, name="Demo project").exists():
                 self._create_project(user, teammate)
-            frontend_client_id = ensure_demo_client(user)
+            try:
+                frontend_client_id = ensure_demo_client(user, redirect_uris)
+            except ClientError as exc:
+                raise CommandError(f"--origin: {exc}") from exc
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  username: {username}")
         self.stdout.write(f"  password: {password}")
         self.stdout.write(f"  OAuth client id (public, PKCE S256): {frontend_client_id}")
-        self.stdout.write(f"    redirect URIs: {' '.join(DEMO_REDIRECT_URIS)}")
+        self.stdout.write(f"    redirect URIs: {' '.join(redirect_uris)}")
         for hook in getattr(self, "extra_output", []):
             self.stdout.write(hook)
 
@@ -57,7 +90,11 @@ class Command(BaseCommand):
             actor=user, name="Demo project", description="A project to try the API with."
         )
         services.member_add(
-            actor=user, project_id=project.pk, username=teammate.username, role=Role.MEMBER
+            actor=user,
+            project_id=project.pk,
+            username=teammate.username,
+            role=Role.MEMBER,
+            consented=True,  # the operator running this command created both demo users
         )
         today = timezone.localdate()
         samples = [

@@ -1,0 +1,327 @@
+"""The transactional outbox: what must follow a commit is written by the commit, sent after it.
+
+In the change's transaction `add` writes, next to the `Event`, the webhook deliveries of matching
+webhooks and one `OutboxEntry` (the "to dispatch" mark). After the commit:
+
+- `after_commit` bumps the project's cache generation at once (a read right after the write, on
+  any process, must not be served stale: one cache call), then hands the rest to the dispatcher of
+  the event loop serving the request, and the request returns without waiting for its fan-out.
+  Code that runs on no event loop (a Celery worker, a management command, a plain test) dispatches
+  inline instead: it has no response to delay.
+- The dispatcher reads which of its entries no sweeper has claimed, sends those events to the
+  channel layer, deletes the entries still unclaimed and schedules the first attempt of their
+  webhook deliveries.
+- The sweeper (`sweep`) dispatches again whatever is still there `OUTBOX_GRACE_SECONDS` after its
+  commit or after its last claim: a process killed between its commit and its dispatch loses
+  nothing. It runs as a Celery beat task with a broker (project/celery.py), as a loop in each web
+  process on the embedded default (`SweepInProcess`), and as `manage.py dispatch_outbox`.
+
+Concurrent sweepers never both dispatch an entry: on PostgreSQL a sweeper selects with FOR UPDATE
+SKIP LOCKED; everywhere the claim itself is an UPDATE whose WHERE re-checks that the entry is still
+free (SQLite serialises writers; PostgreSQL re-evaluates the WHERE on the locked row). A sweeper
+takes an entry only OUTBOX_GRACE_SECONDS after its commit, and the after-commit dispatcher skips
+and never deletes an entry a sweeper claimed; both send an event only if the dispatcher runs that
+late and a sweeper claims the entry between the dispatcher's read and its delete. Dispatch is at
+least once: an entry whose dispatcher died mid-way is dispatched again after its claim lapses. A
+re-sent event reaches sockets again with the same event id; a webhook delivery keeps its
+`webhook-id`, and its duplicate jobs are no-ops.
+
+Why an `OutboxEntry` table rather than a `dispatched_at` column on `Event`: the table only ever
+holds undispatched events, so the sweeper's scan reads a few rows whatever the size of the log, the
+claim columns stay off the append-only log, and no migration rewrites existing events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import SyncToAsync
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from . import events, webhook_delivery
+from .models import Event, OutboxEntry
+
+logger = logging.getLogger(__name__)
+
+# Events the loop dispatcher sends per claim (one UPDATE and one DELETE for the whole batch).
+DISPATCH_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A committed event waiting for its dispatch."""
+
+    event_id: int
+    project_id: int
+    payload: dict[str, Any]
+    has_deliveries: bool = True
+
+
+@dataclass
+class Claim:
+    """Entries a dispatcher sends: claimed by a sweeper under `token` until the claim lapses, or
+    (token None) fresh entries the after-commit dispatcher sends."""
+
+    token: uuid.UUID | None
+    pending: list[Pending] = field(default_factory=list)
+
+
+def grace() -> timedelta:
+    return timedelta(seconds=settings.OUTBOX_GRACE_SECONDS)
+
+
+# --- In the change's transaction ------------------------------------------------------------------
+
+
+def add(event: Event, payload: dict[str, Any]) -> None:
+    """Writes the event's pending work in its transaction and dispatches it after the commit."""
+    deliveries = webhook_delivery.create_for_event(payload, project_id=event.project_id)
+    OutboxEntry.objects.create(event=event, available_at=timezone.now() + grace())
+    pending = Pending(event.pk, event.project_id, payload, has_deliveries=bool(deliveries))
+    transaction.on_commit(lambda: after_commit(pending))
+
+
+def after_commit(pending: Pending) -> None:
+    _bump_generations([pending.project_id])
+    loop = serving_loop()
+    if loop is None:
+        dispatch([pending])
+        return
+    # An empty context: the dispatcher must not inherit the request's (its thread executor).
+    loop.call_soon_threadsafe(_submit, pending, context=contextvars.Context())
+
+
+# --- Claiming, sending, completing (synchronous; run on the dispatcher's thread) ------------------
+
+
+def claim(batch: list[Pending]) -> Claim:
+    """The after-commit dispatcher's share of these entries: those no sweeper has claimed. A read,
+    not a write: a sweeper only claims an entry OUTBOX_GRACE_SECONDS after its commit, and
+    `complete` deletes only entries still unclaimed. Measured on the embedded default (SQLite
+    file, one REST PATCH after another, 2 busy cores): with a claiming UPDATE here (one more write
+    transaction per event, which the next write waits for) the median round trip was 1.4-1.9x
+    the one before the outbox; with this read, 1.35-1.45x (the remaining cost is the DELETE)."""
+    ids = [item.event_id for item in batch]
+    fresh = set(
+        OutboxEntry.objects.filter(pk__in=ids, claim__isnull=True).values_list("pk", flat=True)
+    )
+    return Claim(None, [item for item in batch if item.event_id in fresh])
+
+
+def claim_overdue(limit: int) -> Claim:
+    """Claims up to `limit` entries whose grace period or claim has lapsed, oldest first, and
+    bumps their projects' cache generations (their commit may never have done it)."""
+    now = timezone.now()
+    taken = Claim(uuid.uuid4())
+    with transaction.atomic():
+        overdue = OutboxEntry.objects.filter(available_at__lte=now).order_by("available_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            overdue = overdue.select_for_update(skip_locked=True)
+        ids = list(overdue.values_list("pk", flat=True)[:limit])
+        if not ids:
+            return taken
+        OutboxEntry.objects.filter(pk__in=ids, available_at__lte=now).update(
+            claim=taken.token, available_at=now + grace()
+        )
+    entries = (
+        OutboxEntry.objects.filter(claim=taken.token)
+        .select_related("event", "event__actor")
+        .order_by("pk")
+    )
+    taken.pending = [
+        Pending(entry.event.pk, entry.event.project_id, events.event_payload(entry.event))
+        for entry in entries
+    ]
+    _bump_generations(sorted({item.project_id for item in taken.pending}))
+    if taken.pending:
+        logger.warning(
+            "outbox entries dispatched by the sweeper",
+            extra={"event_ids": [item.event_id for item in taken.pending]},
+        )
+    return taken
+
+
+def complete(taken: Claim) -> None:
+    """Deletes the claimed entries, then schedules their events' first webhook attempts. The
+    deliveries are rows of their own, committed with the change: if scheduling fails (broker
+    down) or the process dies right here, the sweeper schedules them (`sweep_deliveries`)."""
+    OutboxEntry.objects.filter(
+        pk__in=[item.event_id for item in taken.pending], claim=taken.token
+    ).delete()
+    with_deliveries = [item.event_id for item in taken.pending if item.has_deliveries]
+    try:
+        if with_deliveries:
+            webhook_delivery.schedule_first_attempts(with_deliveries)
+    except Exception:
+        logger.exception("webhook enqueue failed", extra={"event_ids": with_deliveries})
+
+
+def _bump_generations(project_ids: list[int]) -> None:
+    for project_id in project_ids:
+        try:
+            events.bump_generation(project_id)
+        except Exception:
+            logger.exception("cache generation bump failed", extra={"project_id": project_id})
+
+
+# --- Dispatching from synchronous code ------------------------------------------------------------
+
+
+def dispatch(batch: list[Pending]) -> int:
+    """Dispatches these committed events now, in this thread. Returns how many it sent."""
+    return _send(claim(batch))
+
+
+def sweep(limit: int | None = None) -> int:
+    """Dispatches every entry whose grace period lapsed, then schedules the webhook attempts that
+    are overdue by a grace period. Returns how many events it sent."""
+    sent = 0
+    while True:
+        taken = claim_overdue(limit or settings.OUTBOX_SWEEP_BATCH)
+        if not taken.pending:
+            break
+        sent += _send(taken)
+    sweep_deliveries()
+    return sent
+
+
+def sweep_deliveries() -> None:
+    try:
+        webhook_delivery.schedule_overdue(timezone.now() - grace())
+    except Exception:
+        logger.exception("webhook enqueue failed")
+
+
+def _send(taken: Claim) -> int:
+    for item in taken.pending:
+        events.publish(item.payload, project_id=item.project_id)
+    complete(taken)
+    return len(taken.pending)
+
+
+# --- Dispatching on an event loop (a web process) -------------------------------------------------
+
+
+def serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop this thread works for, found as asgiref's AsyncToSync finds it (sync code
+    run through sync_to_async is recorded in a thread-local), if that loop is still running."""
+    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if not isinstance(loop, asyncio.AbstractEventLoop) or not loop.is_running():
+        return None
+    return loop
+
+
+class LoopDispatcher:
+    """The dispatcher of one event loop. Events are sent in commit order (one queue, one task),
+    batched when they arrive faster than they are sent; database work runs on one thread of its
+    own, channel-layer sends on the loop (the in-memory layer only works there). With
+    OUTBOX_SWEEP_IN_PROCESS it also sweeps every OUTBOX_SWEEP_INTERVAL_SECONDS."""
+
+    _executor: ThreadPoolExecutor | None = None
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[Pending] = asyncio.Queue()
+        self.worker = loop.create_task(self._dispatch_forever(), context=contextvars.Context())
+        self.sweeper: asyncio.Task[None] | None = None
+
+    def submit(self, pending: Pending) -> None:
+        self.queue.put_nowait(pending)
+
+    def start_sweeping(self) -> None:
+        if self.sweeper is None:
+            self.sweeper = self.loop.create_task(
+                self._sweep_forever(), context=contextvars.Context()
+            )
+
+    async def _dispatch_forever(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while not self.queue.empty() and len(batch) < DISPATCH_BATCH:
+                batch.append(self.queue.get_nowait())
+            if settings.OUTBOX_TEST_DISPATCH_DELAY_SECONDS:
+                await asyncio.sleep(settings.OUTBOX_TEST_DISPATCH_DELAY_SECONDS)
+            try:
+                await self._send(functools.partial(claim, batch))
+            except Exception:
+                logger.exception(
+                    "outbox dispatch failed", extra={"event_ids": [p.event_id for p in batch]}
+                )
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                while await self._send(
+                    functools.partial(claim_overdue, settings.OUTBOX_SWEEP_BATCH)
+                ):
+                    pass
+            except Exception:
+                logger.exception("outbox sweep failed")
+            await asyncio.sleep(settings.OUTBOX_SWEEP_INTERVAL_SECONDS)
+
+    async def _send(self, take: Callable[[], Claim]) -> int:
+        taken = await self._in_thread(take)
+        for item in taken.pending:
+            await events.publish_async(item.payload, project_id=item.project_id)
+        if taken.pending:
+            await self._in_thread(functools.partial(complete, taken))
+        return len(taken.pending)
+
+    def _in_thread[T](self, job: Callable[[], T]) -> Awaitable[T]:
+        if LoopDispatcher._executor is None:
+            LoopDispatcher._executor = ThreadPoolExecutor(1, thread_name_prefix="outbox")
+        return self.loop.run_in_executor(LoopDispatcher._executor, _with_fresh_connection, job)
+
+
+def _with_fresh_connection[T](job: Callable[[], T]) -> T:
+    """What Django's request signals do around a request, around one job of the dispatcher."""
+    close_old_connections()
+    try:
+        return job()
+    finally:
+        close_old_connections()
+
+
+_dispatchers: dict[asyncio.AbstractEventLoop, LoopDispatcher] = {}
+
+
+def loop_dispatcher() -> LoopDispatcher:
+    """The running loop's dispatcher (created on first use)."""
+    loop = asyncio.get_running_loop()
+    dispatcher = _dispatchers.get(loop)
+    if dispatcher is None or dispatcher.worker.done():
+        for stale in [other for other in _dispatchers if other.is_closed()]:
+            del _dispatchers[stale]
+        dispatcher = _dispatchers[loop] = LoopDispatcher(loop)
+    return dispatcher
+
+
+def _submit(pending: Pending) -> None:
+    loop_dispatcher().submit(pending)
+
+
+class SweepInProcess:
+    """ASGI wrapper: starts the in-process sweeper on the server's loop with its first scope
+    (lifespan or the first connection), when OUTBOX_SWEEP_IN_PROCESS is on."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if settings.OUTBOX_SWEEP_IN_PROCESS:
+            loop_dispatcher().start_sweeping()
+        await self.app(scope, receive, send)

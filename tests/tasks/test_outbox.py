@@ -1,0 +1,305 @@
+"""The transactional outbox (tasks.outbox): the mark is written with the change, the dispatch
+claims it once, a lost dispatch is swept after its grace period, and on a web process the answer
+never waits for the fan-out. The crash itself, with real processes: tests/ops/test_outbox_crash.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from project.celery import app as celery_app
+from tasks import events, outbox, services, webhook_delivery, webhooks
+from tasks.jobs import sweep_outbox
+from tasks.models import Event, OutboxEntry, WebhookDelivery
+from tests.e2e.realtime_client import drain_quiet, receive_event, rest, subscribe
+from tests.factories import make_task, make_token
+
+pytestmark = pytest.mark.django_db
+
+WAIT = 15
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
+    """(project id, event id) of every channel-layer send, in order."""
+    calls: list[tuple[int, str]] = []
+
+    async def record(payload: dict[str, Any], *, project_id: int) -> None:
+        calls.append((project_id, payload["id"]))
+
+    monkeypatch.setattr(events, "publish_async", record)
+    return calls
+
+
+@pytest.fixture
+def scheduled(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(webhook_delivery, "schedule", lambda *args: calls.append(args))
+    return calls
+
+
+def crash_after_commit(django_capture_on_commit_callbacks: Any, change: Any) -> Event:
+    """Commits `change` and never runs its after-commit dispatch, as a process killed there."""
+    with django_capture_on_commit_callbacks(execute=False):
+        change()
+    return Event.objects.latest("id")
+
+
+@pytest.fixture(autouse=True)
+def _no_fixture_marks(project: Any) -> None:
+    """The fixtures' own events: their test transaction never commits, so never dispatches."""
+    OutboxEntry.objects.all().delete()
+
+
+def overdue(settings: Any) -> None:
+    """The grace period of every pending entry has lapsed."""
+    OutboxEntry.objects.update(available_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_the_mark_is_written_in_the_change_s_transaction_and_gone_after_dispatch(
+    project, member, sent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        task = make_task(project, member)
+        event = Event.objects.get(task_id=task.pk)
+        entry = OutboxEntry.objects.get(event=event)
+        assert entry.claim is None
+        assert entry.available_at > timezone.now() + timedelta(seconds=25)  # the grace period
+    assert len(callbacks) == 1
+    assert not OutboxEntry.objects.filter(event=event).exists()
+    assert sent == [(project.pk, str(event.pk))]
+
+
+def test_a_lost_dispatch_is_swept_once_its_grace_period_lapses(
+    project, admin, member, sent, scheduled, settings, django_capture_on_commit_callbacks
+):
+    webhooks.webhook_create(actor=admin, project_id=project.pk, url="https://hooks.example.com/")
+    generation = events.current_generation(project.pk)
+    event = crash_after_commit(
+        django_capture_on_commit_callbacks, lambda: make_task(project, member)
+    )
+    assert outbox.sweep() == 0  # within its grace period: its own dispatcher may still run
+    assert sent == [] and scheduled == []
+
+    overdue(settings)
+    assert outbox.sweep() == 1
+    delivery = WebhookDelivery.objects.get(event=event)
+    assert sent == [(project.pk, str(event.pk))]
+    assert scheduled == [(delivery.pk, 1, 1, 0.0)]
+    assert events.current_generation(project.pk) == generation + 1
+    assert not OutboxEntry.objects.filter(event=event).exists()
+    assert outbox.sweep() == 0  # dispatched once
+
+
+def test_the_sweeper_sends_the_stored_event_as_it_was_committed(
+    project, member, sent, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    payloads: list[dict[str, Any]] = []
+
+    async def record(payload: dict[str, Any], *, project_id: int) -> None:
+        payloads.append(payload)
+
+    monkeypatch.setattr(events, "publish_async", record)
+    event = crash_after_commit(
+        django_capture_on_commit_callbacks,
+        lambda: services.task_create(actor=member, project_id=project.pk, title="Swept"),
+    )
+    overdue(settings)
+    outbox.sweep()
+    assert payloads[-1] == events.event_payload(Event.objects.get(pk=event.pk))
+
+
+def test_an_entry_is_dispatched_by_one_claimer_only(
+    project, member, sent, settings, django_capture_on_commit_callbacks
+):
+    event = crash_after_commit(
+        django_capture_on_commit_callbacks, lambda: make_task(project, member)
+    )
+    pending = outbox.Pending(event.pk, project.pk, events.event_payload(event), False)
+    assert [item.event_id for item in outbox.claim([pending]).pending] == [event.pk]
+    assert outbox.claim_overdue(10).pending == []  # no sweeper within the grace period
+
+    # The after-commit dispatch never came: once the grace period lapses one sweeper takes it.
+    overdue(settings)
+    swept = outbox.claim_overdue(10)
+    assert [item.event_id for item in swept.pending] == [event.pk]
+    assert outbox.claim_overdue(10).pending == []  # a second sweeper, while the claim holds
+    assert outbox.claim([pending]).pending == []  # a late after-commit dispatcher
+    outbox.complete(outbox.Claim(None, [pending]))  # deletes nothing a sweeper claimed
+    assert OutboxEntry.objects.filter(pk=event.pk).exists()
+
+    # That sweeper died too: its claim lapses and another sweeper takes the entry.
+    overdue(settings)
+    again = outbox.claim_overdue(10)
+    assert [item.event_id for item in again.pending] == [event.pk]
+    outbox.complete(swept)  # the dead sweeper's late completion deletes nothing either
+    assert OutboxEntry.objects.filter(pk=event.pk).exists()
+    outbox.complete(again)
+    assert not OutboxEntry.objects.filter(pk=event.pk).exists()
+
+
+def test_overdue_webhook_attempts_are_scheduled_again(project, admin, scheduled, settings):
+    hook = webhooks.webhook_create(
+        actor=admin, project_id=project.pk, url="https://hooks.example.com/"
+    ).webhook
+    event = Event.objects.filter(project=project).first()
+    assert event is not None
+    never_tried = WebhookDelivery.objects.create(webhook=hook, event=event, event_type=event.type)
+    retry_lost = WebhookDelivery.objects.create(
+        webhook=hook,
+        event=event,
+        event_type=event.type,
+        attempt_count=2,
+        next_attempt_at=timezone.now() - timedelta(minutes=5),
+    )
+    WebhookDelivery.objects.create(  # settled: left alone
+        webhook=hook, event=event, event_type=event.type, state=WebhookDelivery.State.SUCCEEDED
+    )
+    outbox.sweep()
+    assert scheduled == [(retry_lost.pk, 1, 3, 0.0)]  # the fresh one is within its grace period
+    scheduled.clear()
+    settings.OUTBOX_GRACE_SECONDS = 0
+    outbox.sweep()
+    assert scheduled == [(never_tried.pk, 1, 1, 0.0), (retry_lost.pk, 1, 3, 0.0)]
+
+
+def test_the_command_and_the_beat_task_sweep(
+    project, member, sent, settings, django_capture_on_commit_callbacks, capsys
+):
+    first = crash_after_commit(
+        django_capture_on_commit_callbacks, lambda: make_task(project, member)
+    )
+    overdue(settings)
+    call_command("dispatch_outbox")
+    assert capsys.readouterr().out == "Dispatched 1 event(s).\n"
+    second = crash_after_commit(
+        django_capture_on_commit_callbacks, lambda: make_task(project, member)
+    )
+    overdue(settings)
+    assert sweep_outbox() == 1
+    assert sent == [(project.pk, str(first.pk)), (project.pk, str(second.pk))]
+
+
+def test_celery_beat_runs_the_sweeper_every_interval(settings):
+    entry = celery_app.conf.beat_schedule["sweep-outbox"]
+    assert entry["task"] == "tasks.sweep_outbox"
+    assert entry["schedule"] == settings.OUTBOX_SWEEP_INTERVAL_SECONDS
+    assert "tasks.sweep_outbox" in celery_app.tasks
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweepers_dispatch_each_event_once(project, member, sent, settings):
+    """SELECT ... FOR UPDATE SKIP LOCKED: four sweepers at once share the work, never repeat it."""
+    settings.OUTBOX_SWEEP_BATCH = 5
+    for n in range(40):
+        make_task(project, member, title=f"t{n}")
+    OutboxEntry.objects.all().delete()
+    ids = list(Event.objects.filter(project=project).values_list("pk", flat=True))
+    OutboxEntry.objects.bulk_create(
+        OutboxEntry(event_id=pk, available_at=timezone.now()) for pk in ids
+    )
+    sent.clear()
+    barrier = threading.Barrier(4)
+
+    def sweeper() -> None:
+        try:
+            barrier.wait()
+            outbox.sweep()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweeper) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert sorted(int(event_id) for _, event_id in sent) == sorted(ids)
+    assert not OutboxEntry.objects.exists()
+
+
+# --- On a web process: dispatched on its event loop, after the answer ---------------------------
+
+
+@pytest.mark.e2e
+def test_a_write_is_answered_before_its_fan_out_runs(asgi_server, project, member, monkeypatch):
+    """The dispatcher is held before it claims: the write's answer still arrives, the subscriber
+    has nothing yet; released, the event arrives and the mark is gone."""
+    token = make_token(member)
+    task = make_task(project, member, title="Before")
+    held = threading.Event()
+    release = threading.Event()
+    real_claim = outbox.claim
+
+    def held_claim(batch: list[outbox.Pending]) -> outbox.Claim:
+        held.set()
+        assert release.wait(WAIT)
+        return real_claim(batch)
+
+    monkeypatch.setattr(outbox, "claim", held_claim)
+    ws = subscribe(asgi_server, f"/ws/projects/{project.pk}/", token)
+    try:
+        answer = rest(asgi_server, "PATCH", f"/api/v1/tasks/{task.pk}/", token, json={"title": "A"})
+        assert answer.status_code == 200, answer.text
+        assert held.wait(WAIT)  # the fan-out is waiting while the writer has its answer
+        assert drain_quiet(ws) == []
+        event = Event.objects.latest("id")
+        assert OutboxEntry.objects.filter(event=event).exists()
+        release.set()
+        assert receive_event(ws)["id"] == str(event.pk)
+    finally:
+        release.set()
+        ws.close()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_in_process_sweeper_runs_on_the_server_loop(project, member, sent, settings):
+    settings.OUTBOX_SWEEP_IN_PROCESS = True
+    settings.OUTBOX_SWEEP_INTERVAL_SECONDS = 0.05
+    settings.OUTBOX_GRACE_SECONDS = 0
+
+    def lost_dispatch() -> int:
+        """The mark of an event whose dispatch was lost (the fixtures' events were dispatched)."""
+        try:
+            event = Event.objects.filter(project=project).latest("id")
+            OutboxEntry.objects.create(event=event, available_at=timezone.now())
+            return event.pk
+        finally:
+            connection.close()
+
+    served: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        served.append(scope["type"])
+
+    event_id = await sync_to_async(lost_dispatch)()
+    await outbox.SweepInProcess(app)({"type": "http"}, None, None)
+    assert served == ["http"]
+    dispatcher = outbox.loop_dispatcher()
+    try:
+        for _ in range(WAIT * 20):
+            if sent:
+                break
+            await asyncio.sleep(0.05)
+        assert sent == [(project.pk, str(event_id))]
+    finally:
+        assert dispatcher.sweeper is not None
+        dispatcher.sweeper.cancel()
+        dispatcher.worker.cancel()
+    assert not await sync_to_async(_entry_exists)(event_id)
+
+
+def _entry_exists(event_id: int) -> bool:
+    try:
+        return OutboxEntry.objects.filter(pk=event_id).exists()
+    finally:
+        connection.close()
