@@ -368,8 +368,8 @@ ProjectConnection = Project._meta.connection
 
 # The `Event` fields whose resolvers read the event payload dict alone: never the viewer, the
 # loaders or the database (GraphQL names; `__typename` reads nothing either). A selection within
-# them answers the same for every subscriber, and is safe to run in the event loop. Realtime's
-# shared results and in-loop execution derive from this name; a test
+# them answers the same for every subscriber, so realtime shares one rendering of it across
+# subscribers (realtime/event_execution.py derives from this name); a test
 # (tests/graph/test_event_payload_fields.py) fails if one of them reads the viewer or the database.
 EVENT_PAYLOAD_FIELDS: frozenset[str] = frozenset({"id", "type", "data", "createdAt"})
 

@@ -4,14 +4,19 @@ message / `connection_init` payload), never from a URL query string."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from oauth2_provider.models import get_access_token_model
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -70,6 +75,65 @@ def token_still_valid(token_id: int) -> bool:
     """For long-lived connections: is the token they authenticated with still usable?"""
     AccessToken = get_access_token_model()
     return bool(AccessToken.objects.filter(pk=token_id, expires__gt=timezone.now()).exists())
+
+
+class Refusal(StrEnum):
+    """Why a principal may no longer do what it was granted."""
+
+    CREDENTIALS = "credentials"  # token revoked or expired, user gone or inactive, session ended
+    SCOPE = "scope"  # the credentials lack the scope the action needs
+    MEMBERSHIP = "membership"  # no longer a member of the project in question
+
+
+def principal_still_allowed(
+    user: AbstractBaseUser | None,
+    *,
+    via: Literal["token", "session"],
+    scopes: frozenset[str],
+    token_expires: datetime | None = None,
+    session: Mapping[str, Any] | None = None,
+    scope: str | None = None,
+    member: bool | None = None,
+) -> Refusal | None:
+    """May this principal still act, as things stand now? None when it may.
+
+    The one rule for every transport: HTTP authentication calls it per request with what it just
+    loaded, and the socket re-check (realtime/watch.py) calls it for every open socket with rows it
+    loads in one batch. The caller passes current facts: `user` as stored now (None: deleted);
+    for a token, its current `token_expires` (None: revoked, i.e. the row is gone); for a browser
+    session, its current data (None or empty: logged out, flushed or expired). A session also ends
+    when the user's password changes (Django's session auth hash, checked as `get_user` does).
+    `scope`: the scope the action needs; `member`: whether the user is still a member of the
+    project in question (None: no project).
+    """
+    if user is None or not user.is_active:
+        return Refusal.CREDENTIALS
+    if via == "token":
+        if token_expires is None or token_expires <= timezone.now():
+            return Refusal.CREDENTIALS
+    elif not session or not _session_holds(session, user):
+        return Refusal.CREDENTIALS
+    if scope is not None and scope not in scopes:
+        return Refusal.SCOPE
+    if member is False:
+        return Refusal.MEMBERSHIP
+    return None
+
+
+def _session_holds(session: Mapping[str, Any], user: AbstractBaseUser) -> bool:
+    """The session still signs in `user`: same user id, and a password hash that still matches
+    (with the current secret or a fallback one, as `django.contrib.auth.get_user` verifies)."""
+    if str(session.get(SESSION_KEY)) != str(user.pk):
+        return False
+    stored = session.get(HASH_SESSION_KEY)
+    if not stored:
+        return False
+    if constant_time_compare(stored, user.get_session_auth_hash()):
+        return True
+    fallbacks = getattr(user, "get_session_auth_fallback_hash", None)
+    return fallbacks is not None and any(
+        constant_time_compare(stored, fallback) for fallback in fallbacks()
+    )
 
 
 def _checksum(raw_token: str) -> str:
@@ -181,15 +245,29 @@ def _authenticate_http_request(django_request: HttpRequest) -> AuthOutcome:
     raw = bearer_from_header(django_request.META.get("HTTP_AUTHORIZATION"))
     if raw is not None:
         auth = authenticate_token(raw)
-        if auth is None:
+        if auth is None or _token_refused(auth):
             return AuthOutcome(failure="invalid")
         return AuthOutcome(user=auth.user, scopes=auth.scopes, token=auth)
     user = getattr(django_request, "user", None)
-    if user is None or not user.is_authenticated or not user.is_active:
+    if user is None or not user.is_authenticated or _session_refused(django_request, user):
         return AuthOutcome(failure="missing")
     if django_request.method not in SAFE_METHODS and not _csrf_passes(django_request):
         return AuthOutcome(failure="csrf")
     return AuthOutcome(user=user, scopes=SESSION_SCOPES)
+
+
+def _token_refused(auth: TokenAuth) -> bool:
+    refusal = principal_still_allowed(
+        auth.user, via="token", scopes=auth.scopes, token_expires=auth.expires_at
+    )
+    return refusal is not None
+
+
+def _session_refused(request: HttpRequest, user: AbstractBaseUser) -> bool:
+    refusal = principal_still_allowed(
+        user, via="session", scopes=SESSION_SCOPES, session=getattr(request, "session", None)
+    )
+    return refusal is not None
 
 
 def _csrf_passes(request: HttpRequest) -> bool:
@@ -217,7 +295,7 @@ class BearerAuthentication(BaseAuthentication):
         if raw is None:
             return None  # no bearer token: let session authentication try
         auth = authenticate_token(raw)
-        if auth is None:
+        if auth is None or _token_refused(auth):
             request._bearer_error = "invalid_token", FAILURE_MESSAGES["invalid"]
             raise exceptions.AuthenticationFailed(FAILURE_MESSAGES["invalid"], "invalid_token")
         return auth.user, auth

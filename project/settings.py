@@ -559,6 +559,9 @@ WEBSOCKET_AUTH_TIMEOUT_SECONDS = env_int("WEBSOCKET_AUTH_TIMEOUT_SECONDS", 10)
 WEBSOCKET_RATE_LIMIT_PER_SECOND = env_int("WEBSOCKET_RATE_LIMIT_PER_SECOND", 20)
 WEBSOCKET_RATE_LIMIT_BURST = env_int("WEBSOCKET_RATE_LIMIT_BURST", 60)
 WEBSOCKET_RECHECK_SECONDS = float(os.environ.get("WEBSOCKET_RECHECK_SECONDS", "") or 2)
+# Per socket: active graphql-transport-ws subscriptions, and event executions in flight.
+WEBSOCKET_MAX_SUBSCRIPTIONS = env_int("WEBSOCKET_MAX_SUBSCRIPTIONS", 20)
+WEBSOCKET_MAX_CONCURRENT_OPERATIONS = env_int("WEBSOCKET_MAX_CONCURRENT_OPERATIONS", 4)
 
 # --- Logging: one JSON object a line --------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()

@@ -18,10 +18,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.http.cookie import parse_cookie
 
-from project.auth import READ_SCOPE, WRITE_SCOPE, authenticate_token, bearer_from_header
+from project.auth import SESSION_SCOPES, authenticate_token, bearer_from_header
 from project.origin import origin_allowed as origin_allowed  # re-exported; lives in project/
-
-SESSION_SCOPES = frozenset({READ_SCOPE, WRITE_SCOPE})
 
 
 @dataclass(frozen=True)
@@ -29,6 +27,7 @@ class Credentials:
     user: Any
     scopes: frozenset[str]
     token_id: int | None  # None for a browser session
+    session_key: str | None = None  # the Django session a browser socket signed in with
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
@@ -75,7 +74,12 @@ class _HandshakeCredentials:
         if bearer is None and not header and session.session_key:
             user = await get_user(scope)
             if user.is_authenticated and user.is_active:
-                credentials = Credentials(user=user, scopes=SESSION_SCOPES, token_id=None)
+                credentials = Credentials(
+                    user=user,
+                    scopes=SESSION_SCOPES,
+                    token_id=None,
+                    session_key=session.session_key,
+                )
         scope.update(credentials=credentials, credentials_rejected=rejected)
         return await self.app(scope, receive, send)
 

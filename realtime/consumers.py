@@ -16,7 +16,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from graph.ids import decode_id
-from project.auth import READ_SCOPE, WRITE_SCOPE
+from project.auth import READ_SCOPE, WRITE_SCOPE, Refusal
 from tasks import services
 from tasks.errors import NotFound, PermissionDenied, ValidationError
 from tasks.events import comment_data
@@ -25,7 +25,7 @@ from tasks.selectors import project_get, task_get
 from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
 from .groups import LayerUnavailable
-from .streams import EventStream, parse_cursor
+from .streams import EventStream, log_position_now, parse_cursor
 from .watch import Watch, get_watchdog
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -45,6 +45,9 @@ class EventsConsumer(RelayConsumer):
     auth_timer: asyncio.TimerHandle | None = None
 
     async def connect(self) -> None:
+        # Where the log stands as the handshake is received: the stream starts there, so it
+        # misses nothing committed while it authenticates and joins (streams.py).
+        self.position = await log_position_now()
         await self.accept()
         raw_id = self.scope["url_route"]["kwargs"]["target_id"]
         try:
@@ -89,26 +92,30 @@ class EventsConsumer(RelayConsumer):
             revoked=lambda: self.close_now(CLOSE_FORBIDDEN, "no longer a member"),
             lost=lambda: self.close_now(CLOSE_INTERNAL, "event stream lost"),
         )
+        ready: dict[str, Any] = {"type": "ready", "projectId": project_id}
+        if task_id is not None:
+            ready["taskId"] = task_id
         try:
-            await self.stream.open()
+            await self.stream.open(self.position, joined=lambda: self.send_text(_dumps(ready)))
         except LayerUnavailable:
             self.close_now(CLOSE_INTERNAL, "event stream unavailable")
+            return
+        except NotFound:  # lost access between `ready` and the replay: as a removal
+            self.stream.revoke()
             return
         if self.closing:
             return
 
-        def lost(reason: str) -> None:
-            if reason == "token":
-                self.close_now(CLOSE_UNAUTHENTICATED, "token expired or revoked")
+        def lost(refusal: Refusal) -> None:
+            if refusal is Refusal.CREDENTIALS:
+                self.close_now(CLOSE_UNAUTHENTICATED, "credentials expired or revoked")
+            elif refusal is Refusal.SCOPE:
+                self.close_now(CLOSE_FORBIDDEN, "the credentials lack the read scope")
             else:
                 self.close_now(CLOSE_FORBIDDEN, "no longer a member")
 
-        self.watch = Watch(user.pk, credentials.token_id, project_id, lost)
+        self.watch = Watch(credentials, project_id, lost)
         get_watchdog().add(self.watch)
-        payload = {"type": "ready", "projectId": project_id}
-        if task_id is not None:
-            payload["taskId"] = task_id
-        self.send_text(_dumps(payload))
 
     def _deliver(self, event: dict[str, Any], text: str | None) -> None:
         self.send_text(text if text is not None else _dumps({"type": "event", "event": event}))

@@ -1,17 +1,17 @@
-"""Where a subscription's selection runs for each event.
+"""How a subscription's selection runs for one event: in a worker thread, like an HTTP query.
 
-graphql-core completes an event's selection inside the event loop, where Django refuses database
-access, so any relation under `Event` that reaches the ORM (`task { commentCount }`,
-`project { members }`...) would fail there. A selection that reads only the event payload
-(`id type data createdAt __typename`, and the actor's `id username displayName`, which the payload
-carries) still runs in the loop: that is the fan-out hot path, with no thread hop per subscriber.
-Any other selection runs in a worker thread like an HTTP query (same resolvers, same loaders,
-fresh for each event), so it answers with the values the equivalent query gives.
+graphql-core completes an event's selection where it is called; Django refuses database access
+inside the event loop, and any relation under `Event` (`task { commentCount }`, `actor`,
+`project { members }`...) reaches the ORM. So every event executes in a worker thread with the
+resolvers, loaders and executor HTTP uses, fresh for each event, and answers with the values the
+equivalent query gives. There is no second, in-loop path: a selection that reads only the
+payload (`reads_payload_only`) is rendered once per event and shared by every subscriber with
+the same operation (shared_results.py), so the fan-out pays one thread hop per event, not one
+per subscriber.
 """
 
 from __future__ import annotations
 
-from inspect import isawaitable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -27,60 +27,68 @@ from graphql import (
     SelectionNode,
     execute,
 )
-from graphql.pyutils import AwaitableOrValue
 
-# What each payload-only field may select below it (None: a leaf). Mirrors `graph.types.Event`.
-_Allowed = dict[str, "_Allowed | None"]
-_ACTOR: _Allowed = {"__typename": None, "id": None, "username": None, "displayName": None}
-_EVENT: _Allowed = {
-    "__typename": None,
-    "id": None,
-    "type": None,
-    "data": None,
-    "createdAt": None,
-    "actor": _ACTOR,
-}
-_ROOT: _Allowed = {"projectEvents": _EVENT, "taskEvents": _EVENT}
+from graph.types import EVENT_PAYLOAD_FIELDS
+
+SUBSCRIPTION_FIELDS = frozenset({"projectEvents", "taskEvents"})
+# `__typename` is answered by the executor itself, from the type: payload-only too.
+_PAYLOAD_ONLY = EVENT_PAYLOAD_FIELDS | {"__typename"}
 
 
 def reads_payload_only(document: DocumentNode, operation: OperationDefinitionNode) -> bool:
-    """True when every field the (validated) operation selects is answered from the event
-    payload alone; fragments count with the fields they spread."""
+    """True when every field the (validated) operation selects under the subscription field is
+    one of `graph.types.EVENT_PAYLOAD_FIELDS`, so its result is the same whoever subscribes.
+    Fragments count with the fields they spread; directives (`@skip(if: $v)`) depend only on
+    the variables, which are part of what makes two operations the same."""
     fragments = {
         definition.name.value: definition
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    return _within(operation.selection_set.selections, _ROOT, fragments)
-
-
-def _within(
-    selections: tuple[SelectionNode, ...] | list[SelectionNode],
-    allowed: _Allowed,
-    fragments: dict[str, FragmentDefinitionNode],
-) -> bool:
-    for selection in selections:
-        if isinstance(selection, FieldNode):
-            name = selection.name.value
-            if name not in allowed:
-                return False
-            below = allowed[name]
-            if selection.selection_set is not None and (
-                below is None or not _within(selection.selection_set.selections, below, fragments)
-            ):
-                return False
-        elif isinstance(selection, InlineFragmentNode):
-            if not _within(selection.selection_set.selections, allowed, fragments):
-                return False
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            if fragment is None or not _within(
-                fragment.selection_set.selections, allowed, fragments
-            ):
-                return False
-        else:
+    roots = _fields(operation.selection_set.selections, fragments)
+    if roots is None:
+        return False
+    for root in roots:
+        if root.name.value == "__typename":
+            continue
+        if root.name.value not in SUBSCRIPTION_FIELDS or root.selection_set is None:
+            return False
+        below = _fields(root.selection_set.selections, fragments)
+        if below is None or any(
+            field.name.value not in _PAYLOAD_ONLY or field.selection_set is not None
+            for field in below
+        ):
             return False
     return True
+
+
+def _fields(
+    selections: tuple[SelectionNode, ...] | list[SelectionNode],
+    fragments: dict[str, FragmentDefinitionNode],
+    spreading: frozenset[str] = frozenset(),
+) -> list[FieldNode] | None:
+    """The fields of a selection set with its fragments flattened; None if one is unknown (or,
+    which validation forbids anyway, spreads itself)."""
+    fields: list[FieldNode] = []
+    for selection in selections:
+        if isinstance(selection, FieldNode):
+            fields.append(selection)
+            continue
+        if isinstance(selection, InlineFragmentNode):
+            spread = _fields(selection.selection_set.selections, fragments, spreading)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name not in fragments or name in spreading:
+                return None
+            spread = _fields(
+                fragments[name].selection_set.selections, fragments, spreading | {name}
+            )
+        else:
+            return None
+        if spread is None:
+            return None
+        fields.extend(spread)
+    return fields
 
 
 async def execute_event(
@@ -90,42 +98,12 @@ async def execute_event(
     context: Any,
     variables: dict[str, Any] | None,
     operation_name: str | None,
-    *,
-    in_loop: bool,
 ) -> ExecutionResult:
-    """The operation's result for one event (the root value), in the loop when `in_loop` (only
-    for `reads_payload_only` operations), else in a worker thread with fresh loaders."""
-    if not in_loop:
-        threaded: ExecutionResult = await database_sync_to_async(_execute_in_thread)(
-            schema, document, event, context, variables, operation_name
-        )
-        return threaded
-    result = execute_on_event(schema, document, event, context, variables, operation_name)
-    if isawaitable(result):
-        result = await result
-    return result
-
-
-def execute_on_event(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    event: dict[str, Any],
-    context: Any,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-    **options: Any,
-) -> AwaitableOrValue[ExecutionResult]:
-    """graphql-core's `execute` with the event as the root value (an awaitable when a resolver
-    suspends)."""
-    return execute(
-        schema,
-        document,
-        root_value=event,
-        context_value=context,
-        variable_values=variables,
-        operation_name=operation_name,
-        **options,
+    """The operation's result for one event (the root value), in a worker thread."""
+    result: ExecutionResult = await database_sync_to_async(_execute_in_thread)(
+        schema, document, event, context, variables, operation_name
     )
+    return result
 
 
 def _execute_in_thread(
@@ -140,15 +118,15 @@ def _execute_in_thread(
 
     from .subscriptions import SubscriptionContext
 
-    result = execute_on_event(
+    result = execute(
         schema,
         document,
-        event,
+        root_value=event,
         # A context of its own: loaders cache relations, which must be current for each event.
-        SubscriptionContext(context.credentials),
-        variables,
-        operation_name,
+        context_value=SubscriptionContext(context.credentials),
+        variable_values=variables,
+        operation_name=operation_name,
         execution_context_class=FastExecutionContext,  # as over HTTP: resolvers are synchronous
     )
-    assert isinstance(result, ExecutionResult)
+    assert isinstance(result, ExecutionResult)  # synchronous resolvers, as over HTTP
     return result

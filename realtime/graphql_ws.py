@@ -1,9 +1,14 @@
 """The `graphql-transport-ws` protocol (github.com/enisdenjo/graphql-ws, PROTOCOL.md) at
-`/graphql`. graphql-core's `create_source_event_stream` runs each subscription's event source;
-this module only speaks the protocol: `connection_init` -> `connection_ack`, `subscribe` ->
+`/graphql`. Each `subscribe` is prepared and subscribed through `graph.operation` (the pipeline
+HTTP uses: size and token limits, cached validation, limits); this module only speaks the
+protocol: `connection_init` -> `connection_ack`, `subscribe` ->
 `next`* -> `complete` (or `error`), `complete` from the client, `ping`/`pong`, and the protocol's
-close codes. Each event's selection runs in the loop or in a worker thread, as
-`realtime/event_execution.py` decides once per subscription.
+close codes. Each event reaches the client one way: the operation's task renders it
+(`shared_results.next_payload`) and sends the `next` frame.
+
+Per socket: at most `WEBSOCKET_MAX_SUBSCRIPTIONS` active subscriptions (the excess gets an `error`
+with code `TOO_MANY_SUBSCRIPTIONS`, the socket stays open) and at most
+`WEBSOCKET_MAX_CONCURRENT_OPERATIONS` event executions in flight.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ from typing import Any
 import orjson
 from django.conf import settings
 from graphql import (
-    DocumentNode,
     ExecutionResult,
     GraphQLError,
     OperationType,
@@ -25,10 +29,10 @@ from project.auth import READ_SCOPE, bearer_from_header
 
 from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
-from .event_execution import reads_payload_only
 from .groups import LayerUnavailable
-from .shared_results import next_payload, shared_key, shared_payload_now
-from .subscriptions import DeliverNow, SubscriptionContext, event_source
+from .shared_results import next_payload, shared_key
+from .streams import log_position_now
+from .subscriptions import SubscriptionContext, event_source
 from .watch import Watch, get_watchdog
 
 logger = logging.getLogger(__name__)
@@ -41,6 +45,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_INIT_TIMEOUT = 4408
 CLOSE_DUPLICATE_ID = 4409
 CLOSE_TOO_MANY_INITS = 4429
+TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
 
 
 def _dumps(message: object) -> str:
@@ -67,6 +72,9 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             return
         await self.accept(SUBPROTOCOL if offered else None)
         self.operations: dict[str, asyncio.Task[None]] = {}
+        # Executions of this socket's operations in flight at once (each takes the worker thread
+        # every query uses): one socket cannot queue a whole burst ahead of everyone else's.
+        self.executing = asyncio.Semaphore(int(settings.WEBSOCKET_MAX_CONCURRENT_OPERATIONS))
         self.init_timer = asyncio.get_running_loop().call_later(
             float(settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS),
             self.close_now,
@@ -99,7 +107,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
         elif kind == "pong":
             pass
         elif kind == "subscribe":
-            self._subscribe(message)
+            await self._subscribe(message)
         elif kind == "complete":
             operation_id = message.get("id")
             if not isinstance(operation_id, str):
@@ -129,14 +137,12 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             return
         self.init_timer.cancel()
         self.credentials = credentials
-        if credentials.token_id is not None:
-            self.watch = Watch(
-                credentials.user.pk,
-                credentials.token_id,
-                None,
-                lambda _reason: self.close_now(CLOSE_FORBIDDEN, "Token expired or revoked"),
-            )
-            get_watchdog().add(self.watch)
+        # Credentials that stop holding close the socket as refused ones do at init (API.md);
+        # a lost membership ends only the subscriptions of that project (subscriptions.py).
+        self.watch = Watch(
+            credentials, None, lambda _refusal: self.close_now(CLOSE_FORBIDDEN, "Forbidden")
+        )
+        get_watchdog().add(self.watch)
         self.send_text('{"type":"connection_ack"}')
 
     async def _credentials(self, payload: dict[str, Any]) -> Credentials | None:
@@ -151,7 +157,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
 
     # --- subscribe ---------------------------------------------------------------------------
 
-    def _subscribe(self, message: dict[str, Any]) -> None:
+    async def _subscribe(self, message: dict[str, Any]) -> None:
         if self.credentials is None:
             self.close_now(CLOSE_UNAUTHORIZED, "Unauthorized")
             return
@@ -172,16 +178,28 @@ class GraphQLTransportWSConsumer(RelayConsumer):
                 CLOSE_DUPLICATE_ID, f"Subscriber for {operation_id[:100]} already exists"
             )
             return
+        limit = int(settings.WEBSOCKET_MAX_SUBSCRIPTIONS)
+        if len(self.operations) >= limit:
+            error = {
+                "message": f"This socket already holds {limit} subscriptions; complete one first.",
+                "extensions": {"code": TOO_MANY_SUBSCRIPTIONS},
+            }
+            self._send_error(operation_id, [error])
+            return
+        # Where the log stands as the subscription is received: it starts there (gap-free).
+        position = await log_position_now()
+        if self.closing:
+            return
         self.operations[operation_id] = asyncio.get_running_loop().create_task(
-            self._run(operation_id, payload)
+            self._run(operation_id, payload, position)
         )
 
     def _send_error(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
         self.send_text(_dumps({"id": operation_id, "type": "error", "payload": errors}))
 
-    async def _run(self, operation_id: str, payload: dict[str, Any]) -> None:
+    async def _run(self, operation_id: str, payload: dict[str, Any], position: int) -> None:
         try:
-            await self._execute(operation_id, payload)
+            await self._execute(operation_id, payload, position)
         except asyncio.CancelledError:
             raise
         except LayerUnavailable:
@@ -196,7 +214,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             if self.operations.get(operation_id) is asyncio.current_task():
                 del self.operations[operation_id]
 
-    async def _execute(self, operation_id: str, payload: dict[str, Any]) -> None:
+    async def _execute(self, operation_id: str, payload: dict[str, Any], position: int) -> None:
         from graph.operation import OperationRefused, prepare, subscribe
 
         query: str = payload["query"]
@@ -222,14 +240,9 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             )
             return
         assert self.credentials is not None
-        shared = shared_key(operation, query, variables)
-        in_loop = reads_payload_only(document, operation)
+        shared = shared_key(document, operation, payload["query"], operation_name, variables)
         prefix = f'{{"id":{_dumps(operation_id)},"type":"next","payload":'
-        context = SubscriptionContext(self.credentials)
-        if shared is not None and in_loop:
-            context.deliver_now = self._deliver_now(
-                operation_id, prefix, document, context, variables, operation_name, shared
-            )
+        context = SubscriptionContext(self.credentials, log_position=position)
         # The event source is the subscription's root value: graph/ does not import realtime/.
         stream = await subscribe(prepared, event_source, context)
         if isinstance(stream, ExecutionResult):
@@ -238,58 +251,19 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             return
         try:
             async for event in stream:
-                encoded = await next_payload(
-                    prepared.schema,
-                    document,
-                    event,
-                    context,
-                    variables,
-                    operation_name,
-                    shared,
-                    in_loop=in_loop,
-                )
-                self.send_text(f"{prefix}{encoded}}}")
+                async with self.executing:
+                    rendered = await next_payload(
+                        prepared.schema,
+                        document,
+                        event,
+                        context,
+                        variables,
+                        operation_name,
+                        shared,
+                    )
+                self.send_text(f"{prefix}{rendered}}}")
         finally:
             aclose = getattr(stream, "aclose", None)
             if aclose is not None:
                 await aclose()
         self.send_text(_dumps({"id": operation_id, "type": "complete"}))
-
-    def _deliver_now(
-        self,
-        operation_id: str,
-        prefix: str,
-        document: DocumentNode,
-        context: SubscriptionContext,
-        variables: dict[str, Any] | None,
-        operation_name: str | None,
-        shared: tuple[Any, ...],
-    ) -> DeliverNow:
-        """Sends a shareable operation's `next` straight from the hub callback: the frame is the
-        shared encoded payload between this operation's prefix and a brace."""
-        from graph.schema import schema
-
-        task = asyncio.current_task()
-
-        def deliver_now(event: dict[str, Any]) -> bool:
-            if self.closing or self.operations.get(operation_id) is not task:
-                return False  # completed or closing: the operation's own task decides
-            context.fresh()
-            try:
-                payload = shared_payload_now(
-                    schema.graphql_schema,
-                    document,
-                    event,
-                    context,
-                    variables,
-                    operation_name,
-                    shared,
-                )
-            except Exception:  # noqa: BLE001 - the operation's task runs it again and reports it
-                return False
-            if payload is None:
-                return False
-            self.outbox.push_text(f"{prefix}{payload}}}")
-            return True
-
-        return deliver_now

@@ -36,6 +36,18 @@ class Subscriber(Protocol):
     def on_layer_lost(self) -> None: ...
 
 
+class RelayedEvent(dict[str, Any]):
+    """An event as the hub relays it to the sockets of its process: the payload, plus the
+    renderings that subscribers with the same payload-only operation share (shared_results.py).
+    They live exactly as long as the event is referenced, never across events or processes."""
+
+    __slots__ = ("renderings",)
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__(payload)
+        self.renderings: dict[Any, asyncio.Future[str]] = {}
+
+
 def encode_event(event: dict[str, Any]) -> str:
     return orjson.dumps({"type": "event", "event": event}).decode()
 
@@ -74,7 +86,8 @@ class _Group:
             for subscriber in list(self.subscribers):
                 subscriber.on_layer_lost()
 
-    def _relay(self, event: dict[str, Any]) -> None:
+    def _relay(self, payload: dict[str, Any]) -> None:
+        event = RelayedEvent(payload)
         text = encode_event(event)  # once per event, whatever the number of sockets
         for subscriber in list(self.subscribers):
             try:

@@ -1,48 +1,25 @@
 """Sending to one socket without ever making the caller wait.
 
-The hub relays an event to every local socket from a single task. A socket whose transport is
-writable takes the frame at once (the ASGI `send` coroutine finishes without suspending, so it is
-driven to completion in place: no task per delivery); a socket whose client is slow gets a task of
-its own that finishes that send and drains a bounded queue, so one stuck client never delays the
-others. This is what Python 3.12's eager tasks do, kept here for 3.11."""
+The hub relays an event to every local socket from a single task. Each socket's frames go
+through its `Outbox`: a bounded, in-order queue drained by an eager task (Python 3.12+
+`Task(..., eager_start=True)`). A socket whose transport is writable takes the frame at once:
+the eager task runs the ASGI `send` to completion inside `push` and finishes without ever being
+scheduled. A socket whose client is slow leaves its task suspended on that send; later frames
+queue behind it (in order) and the task drains them, so one stuck client never delays the
+others. A queue that reaches its limit calls `on_overflow` (the consumer closes the socket).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-class _Continue:
-    """Awaits the rest of a coroutine that was already driven to its first suspension point."""
-
-    def __init__(self, coro: Coroutine[Any, Any, Any], pending: Any) -> None:
-        self._coro = coro
-        self._pending = pending
-
-    def __await__(self) -> Generator[Any, None, Any]:
-        coro, pending = self._coro, self._pending
-        while True:
-            try:
-                # Hand the future the coroutine is blocked on to the Task awaiting us, exactly as
-                # the Task would have received it from the coroutine itself.
-                yield pending
-            except BaseException as exc:  # noqa: BLE001 - relayed into the coroutine
-                try:
-                    pending = coro.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                try:
-                    pending = coro.send(None)
-                except StopIteration as stop:
-                    return stop.value
 
 
 class Outbox:
@@ -68,19 +45,16 @@ class Outbox:
                 return
             self._queue.append(message)
             return
-        coro = self._send(message)
-        try:
-            pending = coro.send(None)  # type: ignore[attr-defined]
-        except StopIteration:
-            return
-        except Exception:
-            logger.debug("send to a closing socket failed", exc_info=True)
-            return
-        self._draining = asyncio.get_running_loop().create_task(self._drain(coro, pending))
+        self._start(message)
 
-    async def _drain(self, coro: Coroutine[Any, Any, Any], pending: Any) -> None:
+    def _start(self, message: dict[str, Any]) -> None:
+        self._queue.append(message)
+        task = asyncio.Task(self._drain(), loop=asyncio.get_running_loop(), eager_start=True)
+        if not task.done():  # suspended on a slow send: later pushes queue behind it
+            self._draining = task
+
+    async def _drain(self) -> None:
         try:
-            await _Continue(coro, pending)
             while self._queue:
                 await self._send(self._queue.popleft())
         except Exception:
@@ -102,7 +76,7 @@ class Outbox:
         if self._draining is not None:
             self._queue.append(message)
         else:
-            self.push(message)
+            self._start(message)
         self.closed = True
 
     def abort(self) -> None:

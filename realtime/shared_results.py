@@ -1,75 +1,60 @@
-"""One execution per event for the subscribers who would all get the same bytes.
+"""The `payload` of a subscription's `next` message for one event: the only way one is made.
 
-A subscription whose selection reads only the event itself (`id type data createdAt`
-`__typename`, no arguments, directives or fragments) resolves to the same payload for every
-subscriber, whoever they are. A thousand such subscribers of a project used to execute the same
-selection a thousand times per event (`make bench`: 0.24x the bare-websockets fan-out); now the
-first subscriber of each event executes it and the rest reuse the encoded payload. Selections
-that reach relations (`project`, `task`, `actor`) depend on the viewer and still execute per
+Every event is executed by `event_execution.execute_event` (a worker thread, as over HTTP) and
+encoded once. A selection that reads only the payload (`reads_payload_only`, from
+`graph.types.EVENT_PAYLOAD_FIELDS`) gives the same bytes to every subscriber, so subscribers of
+the same operation (query, operation name and variables) share one rendering of a live event:
+the first to need it starts it, the others await it. The rendering lives on the relayed event
+(`groups.RelayedEvent`), so nothing outlives the event. Replayed events are rendered per
 subscriber.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from inspect import isawaitable
+import asyncio
 from typing import Any
 
 import orjson
-from graphql import (
-    DocumentNode,
-    ExecutionResult,
-    FieldNode,
-    GraphQLSchema,
-    OperationDefinitionNode,
-)
+from graphql import DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode
 
-from .event_execution import execute_event, execute_on_event
+from .event_execution import execute_event, reads_payload_only
 
-# Fields of `Event` that read the event dict only (see graph/types.py `Event`).
-EVENT_ONLY_FIELDS = frozenset({"id", "type", "data", "createdAt", "__typename"})
-CACHE_SIZE = 512
-
-_payloads: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+SharedKey = tuple[str, str | None, bytes]
 
 
 def shared_key(
-    operation: OperationDefinitionNode, query: str, variables: dict[str, Any] | None
-) -> tuple[Any, ...] | None:
-    """A key for the payloads this operation shares with identical subscriptions, or None when
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    query: str,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> SharedKey | None:
+    """What identifies the subscribers that may share this operation's renderings, or None when
     its result may depend on the subscriber."""
-    roots = operation.selection_set.selections
-    if len(roots) != 1 or not isinstance(roots[0], FieldNode) or roots[0].directives:
+    if not reads_payload_only(document, operation):
         return None
-    selections = roots[0].selection_set.selections if roots[0].selection_set else ()
-    for selection in selections:
-        if (
-            not isinstance(selection, FieldNode)
-            or selection.name.value not in EVENT_ONLY_FIELDS
-            or selection.arguments
-            or selection.directives
-            or selection.selection_set
-        ):
-            return None
-    return (query, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS))
+    return (query, operation_name, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS))
 
 
-def _key(event: dict[str, Any], shared: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
-    return (event.get("id"), event.get("type"), *shared) if shared is not None else None
-
-
-def _encode(result: ExecutionResult, key: tuple[Any, ...] | None) -> str:
+def _encode(result: ExecutionResult) -> str:
     response: dict[str, Any] = {"data": result.data}
     if result.errors:
         from graph.errors import format_error
 
         response["errors"] = [format_error(error, None) for error in result.errors]
-    payload = orjson.dumps(response).decode()
-    if key is not None and not response.get("errors"):
-        _payloads[key] = payload
-        if len(_payloads) > CACHE_SIZE:
-            _payloads.popitem(last=False)
-    return payload
+    return orjson.dumps(response).decode()
+
+
+async def _render(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    event: dict[str, Any],
+    context: Any,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+) -> str:
+    result = await execute_event(schema, document, event, context, variables, operation_name)
+    return _encode(result)
 
 
 async def next_payload(
@@ -79,42 +64,18 @@ async def next_payload(
     context: Any,
     variables: dict[str, Any] | None,
     operation_name: str | None,
-    shared: tuple[Any, ...] | None,
-    *,
-    in_loop: bool = True,
+    shared: SharedKey | None,
 ) -> str:
-    """The JSON `payload` of a `next` message for this event (`in_loop`: see
-    `realtime.event_execution.execute_event`)."""
-    key = _key(event, shared)
-    if key is not None:
-        found = _payloads.get(key)
-        if found is not None:
-            return found
-    result = await execute_event(
-        schema, document, event, context, variables, operation_name, in_loop=in_loop
-    )
-    return _encode(result, key)
-
-
-def shared_payload_now(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    event: dict[str, Any],
-    context: Any,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-    shared: tuple[Any, ...],
-) -> str | None:
-    """`next_payload` for a shareable operation (`shared_key` not None, so it reads the payload
-    only and runs in the loop), without suspending; None if the execution would suspend."""
-    key = _key(event, shared)
-    found = _payloads.get(key)  # type: ignore[arg-type]
-    if found is not None:
-        return found
-    result = execute_on_event(schema, document, event, context, variables, operation_name)
-    if isawaitable(result):
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-        return None
-    return _encode(result, key)
+    """The JSON `payload` of a `next` message for this event."""
+    renderings: dict[Any, asyncio.Future[str]] | None = getattr(event, "renderings", None)
+    if shared is None or renderings is None:
+        return await _render(schema, document, event, context, variables, operation_name)
+    rendering = renderings.get(shared)
+    if rendering is not None and rendering.done():
+        return rendering.result()  # the common case for all but the first subscriber
+    if rendering is None:
+        # A task of its own: a subscriber that completes meanwhile must not cancel the others'.
+        rendering = renderings[shared] = asyncio.get_running_loop().create_task(
+            _render(schema, document, event, context, variables, operation_name)
+        )
+    return await asyncio.shield(rendering)

@@ -1,27 +1,38 @@
 """One subscriber's stream of a project's (or a task's) events: live events from the hub plus
 replay from the event log, with no event missed or delivered twice at the boundary.
 
-Resume order: join the hub first (so nothing published from then on is lost), buffer live events
-while the log after the cursor is read, then flush the buffer. Every delivered id is remembered
-(a bounded window), so an event both read from the log and relayed live goes out once.
+Every stream starts from a position in the log: the client's cursor (`after`), or else the log's
+newest event id read when the subscription was received (`log_position`). Then: buffer live
+events, join the hub (so nothing published from then on is lost), read the log after the
+position, flush the buffer. Every delivered id is remembered (a bounded window), so an event both
+read from the log and relayed live goes out once. A fresh subscription is thus gap-free from the
+moment it was received: what commits while the process joins the group comes from the log.
 """
 
 from __future__ import annotations
 
+import asyncio
 import binascii
+import time
+import weakref
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.db import OperationalError
 from graphql_relay import from_global_id, to_global_id
 
 from tasks.events import event_payload
+from tasks.models import Event
 from tasks.selectors import project_events, task_events
 
 from .groups import get_hub
 
 REPLAY_PAGE = 500
+LOCKED_RETRIES = 50
+LOCKED_WAIT_SECONDS = 0.01
 SEEN_WINDOW = 4096
 
 Deliver = Callable[[dict[str, Any], "str | None"], None]
@@ -46,13 +57,58 @@ def parse_cursor(value: object) -> int | None:
     raise ValueError("invalid cursor")
 
 
+def _read_log[T](read: Callable[[], T]) -> T:
+    """`read()`, again after a moment if SQLite's shared-cache in-memory database (the test
+    database) refused it with "table is locked" because a write overlapped it: unlike a database
+    file, which waits for the writer (settings' `timeout`), it fails at once."""
+    for _ in range(LOCKED_RETRIES):
+        try:
+            return read()
+        except OperationalError as error:
+            if "table is locked" not in str(error):
+                raise
+            time.sleep(LOCKED_WAIT_SECONDS)
+    return read()
+
+
+def log_position() -> int:
+    """The newest event id now (0 for none): where a stream without a cursor starts. Event ids
+    are global, so this serves any project or task; read before the target is even known."""
+    newest = _read_log(Event.objects.order_by("-pk").values_list("pk", flat=True).first)
+    return int(newest or 0)
+
+
+# Off the one thread that serves the sockets' other queries: a position read queued behind 500
+# subscriptions' target checks and replays would be taken long after their frames arrived (the
+# 500-socket test in tests/e2e/test_realtime_limits.py missed 445 of 500 on PostgreSQL).
+_position_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="log-position")
+_read_position = database_sync_to_async(
+    log_position, thread_sensitive=False, executor=_position_reader
+)
+_in_flight: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future[int]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def log_position_now() -> int:
+    """`log_position` as of the moment of the call, or a little before: a read already in flight
+    started earlier, so its answer is no later than now and is shared (a burst of subscriptions
+    costs one or two reads). Earlier is safe: the stream then replays from there."""
+    loop = asyncio.get_running_loop()
+    reading = _in_flight.get(loop)
+    if reading is None:
+        reading = _in_flight[loop] = asyncio.ensure_future(_read_position())
+        reading.add_done_callback(lambda done: _in_flight.pop(loop, None))
+    return await asyncio.shield(reading)
+
+
 def _log_page(user: Any, project_id: int, task_id: int | None, after: int) -> list[dict[str, Any]]:
     """A page of the log after `after`, as the user may see it now (NotFound if they may not)."""
     if task_id is None:
         events = project_events(user, project_id, after=after)
     else:
         events = task_events(user, task_id, after=after)
-    return [event_payload(event) for event in events[:REPLAY_PAGE]]
+    return _read_log(lambda: [event_payload(event) for event in events[:REPLAY_PAGE]])
 
 
 class EventStream:
@@ -85,15 +141,26 @@ class EventStream:
         self._seen_order: deque[str] = deque()
         self.active = False
 
-    async def open(self, after: int | None = None) -> None:
-        """Raises `LayerUnavailable`, or `NotFound` when replay finds the target gone."""
-        await get_hub().join(self.project_id, self)
+    async def open(self, after: int, joined: Callable[[], None] | None = None) -> None:
+        """Joins the hub, calls `joined()` (live from here on), then delivers the log after
+        `after` and the live events that arrived meanwhile. Raises `LayerUnavailable`, or
+        `NotFound` when replay finds the target gone."""
+        self._buffer = []
         self.active = True
-        if after is not None:
-            await self.replay(after)
+        try:
+            await get_hub().join(self.project_id, self)
+        except BaseException:
+            self.active = False
+            self._buffer = None
+            get_hub().leave(self.project_id, self)
+            raise
+        if joined is not None:
+            joined()
+        await self.replay(after)
 
     async def replay(self, after: int) -> None:
-        self._buffer = []
+        if self._buffer is None:
+            self._buffer = []
         try:
             cursor = after
             while self.active:

@@ -10,40 +10,41 @@ not see the target (at subscribe time, or later when removed from the project),
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from channels.db import database_sync_to_async
 from graphql import GraphQLError
 
 from graph.ids import decode_id
+from project.auth import Refusal
 from tasks.errors import NotFound
 from tasks.selectors import project_get, task_get
 
 from .auth import Credentials
 from .groups import LayerUnavailable
-from .streams import EventStream, parse_cursor
+from .streams import EventStream, log_position_now, parse_cursor
 from .watch import Watch, get_watchdog
 
 _REVOKED = object()
 _LOST = object()
 
 
-DeliverNow = Callable[[dict[str, Any]], bool]
-_KEPT = frozenset({"user", "credentials", "deliver_now"})
+_KEPT = frozenset({"user", "credentials", "log_position"})
 
 
 class SubscriptionContext:
     """`info.context` of a subscription: the viewer, plus whatever resolvers cache on it
     (per-event loaders), which `fresh()` drops so every event resolves current relations.
 
-    `deliver_now(event) -> bool`, when the transport sets it, may send a live event's result
-    straight from the hub callback (True) instead of through the operation's task (False)."""
+    `log_position`: the log's newest event id when the transport received the subscription;
+    a subscription without `after` starts there (streams.py), so it misses nothing committed
+    since."""
 
-    def __init__(self, credentials: Credentials, deliver_now: DeliverNow | None = None) -> None:
+    def __init__(self, credentials: Credentials, log_position: int | None = None) -> None:
         self.user = credentials.user
         self.credentials = credentials
-        self.deliver_now = deliver_now
+        self.log_position = log_position
 
     def fresh(self) -> None:
         for name in list(vars(self)):
@@ -82,16 +83,14 @@ async def event_source(
     except NotFound:
         raise _not_found(what) from None
 
+    if cursor is None:
+        cursor = getattr(context, "log_position", None)
+        if cursor is None:
+            cursor = await log_position_now()
     queue: asyncio.Queue[Any] = asyncio.Queue()
-    deliver_now: DeliverNow | None = getattr(context, "deliver_now", None)
-    # True only while this generator waits on an empty queue: the consumer has handled every
-    # earlier event, so one sent straight from the hub callback keeps the order. That skips a
-    # task wake-up and the generator hops per subscriber and event (the fan-out hot path).
-    idle = False
 
     def deliver(event: dict[str, Any], _text: str | None) -> None:
-        if not (idle and deliver_now is not None and queue.empty() and deliver_now(event)):
-            queue.put_nowait(event)
+        queue.put_nowait(event)
 
     stream = EventStream(
         user=user,
@@ -101,7 +100,14 @@ async def event_source(
         revoked=lambda: queue.put_nowait(_REVOKED),
         lost=lambda: queue.put_nowait(_LOST),
     )
-    watch = Watch(user.pk, None, target_project, lambda _reason: stream.revoke())
+
+    def lost(refusal: Refusal) -> None:
+        # Lost credentials close the whole socket (the consumer's own watch); a lost membership
+        # ends this subscription only.
+        if refusal is Refusal.MEMBERSHIP:
+            stream.revoke()
+
+    watch = Watch(context.credentials, target_project, lost)
     try:
         try:
             await stream.open(cursor)
@@ -109,11 +115,7 @@ async def event_source(
             raise _not_found(what) from None
         get_watchdog().add(watch)
         while True:
-            idle = True
-            try:
-                item = await queue.get()
-            finally:
-                idle = False
+            item = await queue.get()
             if item is _REVOKED:
                 raise _not_found(what)
             if item is _LOST:

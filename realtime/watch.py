@@ -1,10 +1,12 @@
-"""Periodic re-check of what long-lived sockets were granted: is the token still valid (not
-expired, not revoked) and is the user still a member of the project it streams?
+"""Periodic re-check of what long-lived sockets were granted, with the rule HTTP authentication
+uses (`project.auth.principal_still_allowed`): the token still valid (not expired, not revoked),
+the browser session still signed in (not logged out, flushed or expired, password unchanged), the
+user still active, the scope still held, and the user still a member of the project streamed.
 
-One task per process checks every socket in two queries, every `WEBSOCKET_RECHECK_SECONDS`, so
-a silent client is still cut off within seconds of its token expiring. Membership loss is caught
-at once from the `member.removed` event (see streams.py); this check is the safety net for losses
-that carry no event (the project deleted, an event missed while the layer was down).
+One task per process checks every socket in at most four queries (tokens, users, sessions,
+memberships), every `WEBSOCKET_RECHECK_SECONDS`, so a silent client is cut off within that period
+of losing any of these. Membership loss is also caught at once from the `member.removed` event
+(see streams.py).
 """
 
 from __future__ import annotations
@@ -12,48 +14,113 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import import_module
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
+from project.auth import READ_SCOPE, Refusal, principal_still_allowed
 from tasks.models import Membership
+
+from .auth import Credentials
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
 class Watch:
-    """What one socket (or one of its streams) holds: `token_id` (None for a session) and, for a
-    stream, the project. `on_lost(reason)` is called once, with "token" or "membership", when
-    either is gone."""
+    """What one socket (or one of its streams) holds: its credentials and, for a stream, the
+    project. `on_lost(refusal)` is called once, when `principal_still_allowed` refuses."""
 
-    user_id: int
-    token_id: int | None
+    credentials: Credentials
     project_id: int | None
-    on_lost: Callable[[str], None] = field(repr=False)
+    on_lost: Callable[[Refusal], None] = field(repr=False)
 
 
-def _still_valid(
-    token_ids: set[int], pairs: set[tuple[int, int]]
-) -> tuple[set[int], set[tuple[int, int]]]:
-    valid_tokens: set[int] = set()
-    if token_ids:
-        valid_tokens = set(
-            get_access_token_model()
-            .objects.filter(pk__in=token_ids, expires__gt=timezone.now())
-            .values_list("pk", flat=True)
+@dataclass
+class _Facts:
+    users: dict[int, Any]
+    tokens: dict[int, tuple[datetime, frozenset[str]]]
+    sessions: dict[str, dict[str, Any]]
+    members: set[tuple[int, int]]
+
+
+def _load_sessions(keys: set[str]) -> dict[str, dict[str, Any]]:
+    """The current data of each session still alive, by key (a missing key: logged out, flushed
+    or expired). One query on the database engine; other engines load each session."""
+    if not keys:
+        return {}
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if issubclass(store_class, DatabaseSessionStore):
+        rows = store_class.get_model_class().objects.filter(
+            session_key__in=keys, expire_date__gt=timezone.now()
         )
-    present: set[tuple[int, int]] = set()
+        store = store_class()
+        return {row.session_key: store.decode(row.session_data) for row in rows}
+    loaded = {key: store_class(key).load() for key in keys}
+    return {key: data for key, data in loaded.items() if data}
+
+
+def _load_facts(watches: Iterable[Watch]) -> _Facts:
+    token_ids: set[int] = set()
+    session_keys: set[str] = set()
+    user_ids: set[int] = set()
+    pairs: set[tuple[int, int]] = set()
+    for watch in watches:
+        credentials = watch.credentials
+        user_ids.add(credentials.user.pk)
+        if credentials.token_id is not None:
+            token_ids.add(credentials.token_id)
+        elif credentials.session_key:
+            session_keys.add(credentials.session_key)
+        if watch.project_id is not None:
+            pairs.add((credentials.user.pk, watch.project_id))
+    tokens: dict[int, tuple[datetime, frozenset[str]]] = {}
+    if token_ids:
+        rows = get_access_token_model().objects.filter(pk__in=token_ids)
+        for pk, expires, scope in rows.values_list("pk", "expires", "scope"):
+            tokens[pk] = (expires, frozenset(scope.split()))
+    users = {user.pk: user for user in get_user_model().objects.filter(pk__in=user_ids)}
+    members: set[tuple[int, int]] = set()
     if pairs:
         rows = Membership.objects.filter(
             user_id__in={user for user, _ in pairs}, project_id__in={p for _, p in pairs}
         ).values_list("user_id", "project_id")
-        present = {(user, project) for user, project in rows}
-    return valid_tokens, present
+        members = {(user, project) for user, project in rows}
+    return _Facts(users, tokens, _load_sessions(session_keys), members)
+
+
+def refusal_for(watch: Watch, facts: _Facts) -> Refusal | None:
+    credentials = watch.credentials
+    user_id = credentials.user.pk
+    member = None if watch.project_id is None else (user_id, watch.project_id) in facts.members
+    user = facts.users.get(user_id)
+    if credentials.token_id is not None:
+        expires, scopes = facts.tokens.get(credentials.token_id, (None, frozenset()))
+        return principal_still_allowed(
+            user,
+            via="token",
+            scopes=scopes,
+            token_expires=expires,
+            scope=READ_SCOPE,
+            member=member,
+        )
+    return principal_still_allowed(
+        user,
+        via="session",
+        scopes=credentials.scopes,
+        session=facts.sessions.get(credentials.session_key or ""),
+        scope=READ_SCOPE,
+        member=member,
+    )
 
 
 class Watchdog:
@@ -76,22 +143,17 @@ class Watchdog:
 
     async def check(self) -> None:
         watches = list(self.watches)
-        tokens = {w.token_id for w in watches if w.token_id is not None}
-        pairs = {(w.user_id, w.project_id) for w in watches if w.project_id is not None}
         try:
-            valid_tokens, present = await database_sync_to_async(_still_valid)(tokens, pairs)
+            facts = await database_sync_to_async(_load_facts)(watches)
         except Exception:
             logger.exception("re-checking socket credentials failed")
             return
         for watch in watches:
-            token_gone = watch.token_id is not None and watch.token_id not in valid_tokens
-            member_gone = (
-                watch.project_id is not None and (watch.user_id, watch.project_id) not in present
-            )
-            if (token_gone or member_gone) and watch in self.watches:
+            refusal = refusal_for(watch, facts)
+            if refusal is not None and watch in self.watches:
                 self.watches.discard(watch)
                 try:
-                    watch.on_lost("token" if token_gone else "membership")
+                    watch.on_lost(refusal)
                 except Exception:
                     logger.exception("closing a socket that lost its credentials failed")
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import login
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.db import SessionStore
 from django.middleware.csrf import get_token
 from django.test import RequestFactory
 
@@ -20,8 +22,12 @@ rf = RequestFactory()
 
 
 def _request(method="post", path="/graphql", user=None, **extra):
+    """A request as Django's middleware leaves it: with `user` signed in through a real session."""
     request = getattr(rf, method)(path, **extra)
-    request.user = user or AnonymousUser()
+    request.session = SessionStore()
+    request.user = AnonymousUser()
+    if user is not None:
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return request
 
 
@@ -107,3 +113,16 @@ def test_required_scope():
         "write",
         "write",
     ]
+
+
+def test_a_session_logged_out_elsewhere_is_missing(owner):
+    request = _request("get", user=owner)
+    SessionStore(request.session.session_key).delete()  # POST /accounts/logout/ elsewhere
+    request.session = SessionStore(request.session.session_key)
+    assert authenticate_http_request(request).failure == "missing"
+
+
+def test_a_session_from_before_a_password_change_is_missing(owner):
+    request = _request("get", user=owner)
+    owner.set_password("a new one, elsewhere")
+    assert authenticate_http_request(request).failure == "missing"

@@ -120,3 +120,32 @@ def ack_and_event(ws: ClientConnection) -> tuple[dict[str, Any], dict[str, Any]]
         elif message["type"] == "event":
             event = message["event"]
     return ack, event
+
+
+def browser_login(server: Any, username: str, password: str) -> dict[str, str]:
+    """Signs in through `/accounts/login/` as a browser does; returns its cookies (`sessionid`,
+    `csrftoken`). Cookies are carried by hand: they may be `Secure`, and the test server is http."""
+    page = httpx.get(server.url + "/accounts/login/", timeout=TIMEOUT)
+    csrf = page.cookies["csrftoken"]
+    response = httpx.post(
+        server.url + "/accounts/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": csrf},
+        headers={"Cookie": f"csrftoken={csrf}", "Referer": server.url + "/accounts/login/"},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 302, response.text
+    return {"csrftoken": csrf, "sessionid": response.cookies["sessionid"]}
+
+
+def cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def browser_logout(server: Any, cookies: dict[str, str]) -> None:
+    response = httpx.post(
+        server.url + "/accounts/logout/",
+        data={"csrfmiddlewaretoken": cookies["csrftoken"]},
+        headers={"Cookie": cookie_header(cookies), "Referer": server.url + "/"},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code in (200, 302), response.text

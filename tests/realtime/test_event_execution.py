@@ -1,5 +1,6 @@
-"""Where a subscription's selection runs per event (realtime/event_execution.py): in the loop with
-no query when it reads only the payload, else in a worker thread with fresh loaders."""
+"""How a subscription's selection runs per event (realtime/event_execution.py): always in a worker
+thread with fresh loaders; `reads_payload_only` (from `graph.types.EVENT_PAYLOAD_FIELDS`) only
+decides whether subscribers may share the rendering."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 from graphql import get_operation_ast, parse
-from graphql_relay import to_global_id
 
 from graph.schema import schema
+from graph.types import EVENT_PAYLOAD_FIELDS
 from realtime.auth import Credentials
 from realtime.event_execution import execute_event, reads_payload_only
 from realtime.subscriptions import SubscriptionContext
@@ -37,17 +38,13 @@ def payload_only(selection: str, fragments: str = "") -> bool:
     ("selection", "fragments"),
     [
         ("id type data createdAt", ""),
-        ("__typename id actor { __typename id username displayName }", ""),
-        ("renamed: type actor { who: username } data @include(if: $show)", ""),
-        ("... on Event { type actor { ... on User { username } } }", ""),
-        (
-            "...Fields",
-            "fragment Fields on Event { id actor { ...Who } } fragment Who on User { id }",
-        ),
-        ("actor { ...Who }", "fragment Who on User { username ... on Node { id } }"),
+        ("__typename id", ""),
+        ("renamed: type data @include(if: $show)", ""),
+        ("... on Event { type createdAt }", ""),
+        ("...Fields", "fragment Fields on Event { id ...More } fragment More on Event { data }"),
     ],
 )
-def test_selections_of_the_payload_run_in_the_loop(selection: str, fragments: str) -> None:
+def test_selections_of_the_payload_only(selection: str, fragments: str) -> None:
     assert payload_only(selection, fragments)
 
 
@@ -56,14 +53,20 @@ def test_selections_of_the_payload_run_in_the_loop(selection: str, fragments: st
     [
         ("id task { id }", ""),
         ("id project { name }", ""),
-        ("actor { username } task { title }", ""),
+        ("id actor { username }", ""),  # the actor's current row, like the query
         ("... on Event { task { commentCount } }", ""),
         ("...Fields", "fragment Fields on Event { id project { members { role } } }"),
-        ("id actor { username } ...Other", "fragment Other on Event { task { id } }"),
+        ("id ...Other", "fragment Other on Event { task { id } }"),
     ],
 )
-def test_selections_that_need_the_database_run_in_a_thread(selection: str, fragments: str) -> None:
+def test_selections_that_reach_beyond_the_payload(selection: str, fragments: str) -> None:
     assert not payload_only(selection, fragments)
+
+
+def test_the_payload_fields_are_the_declared_ones() -> None:
+    for name in EVENT_PAYLOAD_FIELDS:
+        assert payload_only(name)
+    assert not payload_only("actor { id }")
 
 
 TASK_SUBSCRIPTION = parse(
@@ -71,38 +74,16 @@ TASK_SUBSCRIPTION = parse(
       taskEvents(taskId: $t) { type task { title commentCount } actor { username displayName } }
     }"""
 )
-PAYLOAD_SUBSCRIPTION = parse(
-    """subscription($t: ID!) {
-      taskEvents(taskId: $t) { id type actor { id username displayName } }
-    }"""
-)
 
 
-def run(document: Any, event: dict[str, Any], user: Any, *, in_loop: bool) -> Any:
+def run(document: Any, event: dict[str, Any], user: Any) -> Any:
     context = SubscriptionContext(Credentials(user=user, scopes=frozenset({"read"}), token_id=None))
     variables = {"t": event["taskId"]}
     result = asyncio.run(
-        execute_event(
-            schema.graphql_schema, document, event, context, variables, None, in_loop=in_loop
-        )
+        execute_event(schema.graphql_schema, document, event, context, variables, None)
     )
     assert not result.errors, result.errors
     return result.data["taskEvents"]
-
-
-def test_payload_only_selection_makes_no_query(
-    project: Any, owner: Any, member: Any, django_assert_num_queries: Any
-) -> None:
-    task = make_task(project, member, title="Launch")
-    event = event_payload(Event.objects.get(task_id=task.pk, type="task.created"))
-    with django_assert_num_queries(0):
-        data = run(PAYLOAD_SUBSCRIPTION, event, owner, in_loop=True)
-    assert data["actor"] == {
-        "id": to_global_id("User", member.pk),
-        "username": "mia",
-        "displayName": "Mia Member",
-    }
-    assert data["id"] == event["id"]
 
 
 @pytest.fixture
@@ -117,18 +98,18 @@ def test_relations_resolve_in_a_thread_with_current_values_per_event(
 ) -> None:
     task = make_task(project, owner, title="Launch")
     event = event_payload(Event.objects.get(task_id=task.pk, type="task.created"))
-    first = run(TASK_SUBSCRIPTION, event, owner, in_loop=False)
+    first = run(TASK_SUBSCRIPTION, event, owner)
     services.comment_add(actor=owner, task_id=task.pk, body="New")
-    second = run(TASK_SUBSCRIPTION, event, owner, in_loop=False)
+    second = run(TASK_SUBSCRIPTION, event, owner)
     assert first["task"] == {"title": "Launch", "commentCount": 0}
     assert second["task"] == {"title": "Launch", "commentCount": 1}
     assert second["actor"] == {"username": "olivia", "displayName": "Olivia Owner"}
-    # Someone without a full name: the same `displayName` from the payload as from the row.
+    # Someone without a full name: `displayName` falls back to the username, as in a query.
     nameless = UserFactory(username="nia", first_name="", last_name="")
     Membership.objects.create(project=project, user=nameless, role=Role.MEMBER)
     services.comment_add(actor=nameless, task_id=task.pk, body="Hi")
     by_viewer = event_payload(Event.objects.filter(task_id=task.pk).latest("id"))
-    in_thread = run(TASK_SUBSCRIPTION, by_viewer, owner, in_loop=False)["actor"]
-    in_loop = run(PAYLOAD_SUBSCRIPTION, by_viewer, owner, in_loop=True)["actor"]
-    assert in_thread == {"username": "nia", "displayName": "nia"}
-    assert {key: in_loop[key] for key in in_thread} == in_thread
+    assert run(TASK_SUBSCRIPTION, by_viewer, owner)["actor"] == {
+        "username": "nia",
+        "displayName": "nia",
+    }

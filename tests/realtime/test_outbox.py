@@ -1,4 +1,5 @@
-"""Relaying never waits on a slow client, and every socket still gets its frames in order."""
+"""Relaying never waits on a slow client, and every socket still gets its frames in order
+(realtime/outbox.py, on eager asyncio tasks)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ class Transport:
         self.sent.append(message.get("text", message["type"]))
 
 
-def test_writable_socket_gets_frames_at_once_without_a_task():
+def test_writable_socket_gets_frames_at_once_and_no_task_is_left_scheduled():
+    """The eager task runs the send to completion inside `push`: nothing waits on the loop."""
+
     async def scenario() -> None:
         transport = Transport()
         outbox = Outbox(transport.send, limit=10, on_overflow=lambda: None)
@@ -66,3 +69,26 @@ def test_a_client_that_never_reads_overflows():
         return overflowed
 
     assert asyncio.run(scenario()) == [True, True]
+
+
+def test_a_send_that_fails_drops_the_queue_and_the_outbox_starts_afresh():
+    async def scenario() -> list[str]:
+        transport = Transport()
+        transport.writable.clear()
+        failing = {"on": True}
+
+        async def send(message: dict[str, Any]) -> None:
+            await transport.send(message)
+            if failing["on"]:
+                raise OSError("connection reset")
+
+        box = Outbox(send, limit=10, on_overflow=lambda: None)
+        box.push_text("1")
+        box.push_text("2")  # queued behind the stuck send, dropped with it
+        transport.writable.set()
+        await box.flush()
+        failing["on"] = False
+        box.push_text("3")
+        return transport.sent
+
+    assert asyncio.run(scenario()) == ["1", "3"]

@@ -1,4 +1,5 @@
-"""Resume without gaps: join first, buffer live events while reading the log, flush deduplicated."""
+"""Streams without gaps: buffer, join, read the log after the position (the client's cursor or
+where the log stood when the subscription was received), flush deduplicated."""
 
 from __future__ import annotations
 
@@ -65,11 +66,12 @@ def test_events_arriving_during_replay_are_buffered_and_delivered_once(hub, monk
     assert delivered == ["4", "5", "6", "7"]
 
 
-def test_removal_of_the_subscriber_revokes_and_leaves(hub):
+def test_removal_of_the_subscriber_revokes_and_leaves(hub, monkeypatch):
     delivered: list[str] = []
     revoked: list[bool] = []
     stream = make_stream(delivered, revoked)
-    asyncio.run(stream.open())
+    monkeypatch.setattr(streams, "_log_page", lambda *args: [])
+    asyncio.run(stream.open(after=0))
     stream.on_event(event(1, "member.removed", data={"user": {"pk": 8}}), "")
     stream.on_event(event(2, "member.removed", data={"user": {"pk": 7}}), "")
     stream.on_event(event(3), "")
@@ -78,7 +80,7 @@ def test_removal_of_the_subscriber_revokes_and_leaves(hub):
     assert hub.joined == []
 
 
-def test_task_streams_filter_on_their_task(hub):
+def test_task_streams_filter_on_their_task(hub, monkeypatch):
     delivered: list[str] = []
     stream = EventStream(
         user=SimpleNamespace(pk=7),
@@ -88,10 +90,29 @@ def test_task_streams_filter_on_their_task(hub):
         revoked=lambda: None,
         lost=lambda: None,
     )
-    asyncio.run(stream.open())
+    monkeypatch.setattr(streams, "_log_page", lambda *args: [])
+    asyncio.run(stream.open(after=0))
     stream.on_event(event(1, taskId="VGFzazox"), "")  # Task:1
     stream.on_event(event(2, taskId="VGFzazoy"), "")  # Task:2
     assert delivered == ["2"]
+
+
+def test_a_fresh_stream_gets_what_committed_while_it_joined(hub, monkeypatch):
+    """Position 10 was read when the subscription arrived; event 11 committed (and was published
+    to nobody here) while the process joined the group; event 12 arrives live during the read."""
+    delivered: list[str] = []
+    stream = make_stream(delivered, [])
+    order: list[str] = []
+
+    def log_page(user: Any, project_id: int, task_id: Any, after: int) -> list[dict[str, Any]]:
+        order.append("log")
+        stream.on_event(event(12), "")
+        return [event(11), event(12)] if after == 10 else []
+
+    monkeypatch.setattr(streams, "_log_page", log_page)
+    asyncio.run(stream.open(after=10, joined=lambda: order.append("joined")))
+    assert order == ["joined", "log"]
+    assert delivered == ["11", "12"]
 
 
 @pytest.mark.parametrize(

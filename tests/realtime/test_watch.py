@@ -1,0 +1,103 @@
+"""The socket re-check (realtime/watch.py): every open socket judged by
+`project.auth.principal_still_allowed`, in four queries whatever the number of sockets."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth import login
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import RequestFactory
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model
+
+from project.auth import SESSION_SCOPES, Refusal
+from realtime.auth import Credentials
+from realtime.watch import Watch, _load_facts, refusal_for
+from tasks.models import Membership
+from tests.factories import UserFactory, make_token
+
+pytestmark = pytest.mark.django_db
+
+
+def token_credentials(user: Any, scope: str = "read write") -> Credentials:
+    raw = make_token(user, scope)
+    token = get_access_token_model().objects.get(
+        token_checksum=hashlib.sha256(raw.encode()).hexdigest()
+    )
+    return Credentials(user=user, scopes=frozenset(scope.split()), token_id=token.pk)
+
+
+def session_credentials(user: Any) -> Credentials:
+    request = RequestFactory().get("/")
+    request.session = SessionStore()
+    request.user = AnonymousUser()
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.save()  # as SessionMiddleware does with the response
+    return Credentials(
+        user=user, scopes=SESSION_SCOPES, token_id=None, session_key=request.session.session_key
+    )
+
+
+def watch(credentials: Credentials, project: Any = None) -> Watch:
+    return Watch(credentials, project.pk if project else None, lambda _refusal: None)
+
+
+def test_every_kind_of_loss_is_refused(project, owner, member, viewer, admin):
+    revoked = token_credentials(member)
+    expired = token_credentials(member)
+    deactivated_user = UserFactory(username="dee")
+    deactivated = token_credentials(deactivated_user)
+    read_less = token_credentials(owner, "write")
+    logged_out = session_credentials(viewer)
+    password_changed = session_credentials(admin)
+    kept = session_credentials(owner)
+    removed = token_credentials(member)
+    watches = {
+        "revoked": watch(revoked),
+        "expired": watch(expired),
+        "deactivated": watch(deactivated),
+        "read_less": watch(read_less),
+        "logged_out": watch(logged_out, project),
+        "password_changed": watch(password_changed),
+        "kept": watch(kept, project),
+        "removed": watch(removed, project),
+    }
+    get_access_token_model().objects.filter(pk=revoked.token_id).delete()
+    get_access_token_model().objects.filter(pk=expired.token_id).update(
+        expires=timezone.now() - timedelta(seconds=1)
+    )
+    type(deactivated_user).objects.filter(pk=deactivated_user.pk).update(is_active=False)
+    SessionStore(logged_out.session_key).delete()
+    admin.set_password("changed")
+    admin.save()
+    Membership.objects.filter(project=project, user=member).delete()
+
+    facts = _load_facts(watches.values())
+    refusals = {name: refusal_for(w, facts) for name, w in watches.items()}
+    assert refusals == {
+        "revoked": Refusal.CREDENTIALS,
+        "expired": Refusal.CREDENTIALS,
+        "deactivated": Refusal.CREDENTIALS,
+        "read_less": Refusal.SCOPE,
+        "logged_out": Refusal.CREDENTIALS,
+        "password_changed": Refusal.CREDENTIALS,
+        "kept": None,
+        "removed": Refusal.MEMBERSHIP,
+    }
+
+
+@pytest.mark.parametrize("sockets", [2, 40])
+def test_the_recheck_costs_four_queries_whatever_the_number_of_sockets(
+    project, owner, member, django_assert_num_queries, sockets
+):
+    token = token_credentials(member)
+    session = session_credentials(owner)
+    watches = [watch(token if n % 2 else session, project) for n in range(sockets)]
+    with django_assert_num_queries(4):  # tokens, users, sessions, memberships
+        facts = _load_facts(watches)
+    assert {refusal_for(w, facts) for w in watches} == {None}
