@@ -38,6 +38,8 @@ import contextvars
 import functools
 import logging
 import os
+import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -99,8 +101,34 @@ def after_commit(pending: Pending) -> None:
     if loop is None:
         dispatch([pending])
         return
+    with _scheduled_changed:
+        _scheduled[loop] = _scheduled.get(loop, 0) + 1
     # An empty context: the dispatcher must not inherit the request's (its thread executor).
     loop.call_soon_threadsafe(_submit, pending, context=contextvars.Context())
+
+
+# Events handed to each loop's dispatcher and not yet sent (for `wait_idle`).
+_scheduled: dict[asyncio.AbstractEventLoop, int] = {}
+_scheduled_changed = threading.Condition()
+
+
+def _sent(loop: asyncio.AbstractEventLoop, count: int) -> None:
+    with _scheduled_changed:
+        _scheduled[loop] -= count
+        _scheduled_changed.notify_all()
+
+
+def wait_idle(timeout: float) -> bool:
+    """True once every running loop's dispatcher has sent what was handed to it. For tests: a
+    write is answered before its dispatch, which must not overlap the next test's setup."""
+    deadline = time.monotonic() + timeout
+    with _scheduled_changed:
+        while any(count and loop.is_running() for loop, count in _scheduled.items()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            _scheduled_changed.wait(min(remaining, 0.1))  # a loop may stop without notice
+    return True
 
 
 # --- Claiming, sending, completing (synchronous; run on the dispatcher's thread) ------------------
@@ -261,6 +289,8 @@ class LoopDispatcher:
                 logger.exception(
                     "outbox dispatch failed", extra={"event_ids": [p.event_id for p in batch]}
                 )
+            finally:
+                _sent(self.loop, len(batch))
 
     async def _sweep_forever(self) -> None:
         while True:
