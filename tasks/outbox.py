@@ -38,6 +38,8 @@ import contextvars
 import functools
 import logging
 import os
+import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +49,7 @@ from typing import Any
 
 from asgiref.sync import SyncToAsync
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
@@ -96,11 +99,71 @@ def add(event: Event, payload: dict[str, Any]) -> None:
 def after_commit(pending: Pending) -> None:
     _bump_generations([pending.project_id])
     loop = serving_loop()
+    if loop is not None:
+        with _scheduled_changed:
+            _scheduled[loop] = _scheduled.get(loop, 0) + 1
+    deferred: list[tuple[asyncio.AbstractEventLoop | None, Pending]] | None = getattr(
+        _request, "deferred", None
+    )
+    if deferred is not None:
+        deferred.append((loop, pending))  # handed off once the response is sent
+    else:
+        _hand_off(loop, pending)
+
+
+def _hand_off(loop: asyncio.AbstractEventLoop | None, pending: Pending) -> None:
     if loop is None:
         dispatch([pending])
         return
     # An empty context: the dispatcher must not inherit the request's (its thread executor).
     loop.call_soon_threadsafe(_submit, pending, context=contextvars.Context())
+
+
+# An HTTP request's dispatches wait for its response to be sent: Django sends request_finished,
+# in the request's thread, after the last byte. Handed to the loop at once, the fan-out to a
+# project's sockets (on the same loop) often ran while Django was still sending the answer:
+# measured (SQLite, one uvicorn process, REST PATCH), the median round trip with 1,000 subscribers
+# was 1.0-3.9x the one with none; handed off here, 0.8-1.1x (before the outbox: 4.4-5.1x).
+_request = threading.local()
+
+
+def _request_started(**kwargs: object) -> None:
+    _request.deferred = []
+
+
+def _request_finished(**kwargs: object) -> None:
+    deferred = getattr(_request, "deferred", None) or []
+    _request.deferred = None
+    for loop, pending in deferred:
+        _hand_off(loop, pending)
+
+
+request_started.connect(_request_started, dispatch_uid="tasks.outbox.request_started")
+request_finished.connect(_request_finished, dispatch_uid="tasks.outbox.request_finished")
+
+
+# Events handed to each loop's dispatcher and not yet sent (for `wait_idle`).
+_scheduled: dict[asyncio.AbstractEventLoop, int] = {}
+_scheduled_changed = threading.Condition()
+
+
+def _sent(loop: asyncio.AbstractEventLoop, count: int) -> None:
+    with _scheduled_changed:
+        _scheduled[loop] -= count
+        _scheduled_changed.notify_all()
+
+
+def wait_idle(timeout: float) -> bool:
+    """True once every running loop's dispatcher has sent what was handed to it. For tests: a
+    write is answered before its dispatch, which must not overlap the next test's setup."""
+    deadline = time.monotonic() + timeout
+    with _scheduled_changed:
+        while any(count and loop.is_running() for loop, count in _scheduled.items()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            _scheduled_changed.wait(min(remaining, 0.1))  # a loop may stop without notice
+    return True
 
 
 # --- Claiming, sending, completing (synchronous; run on the dispatcher's thread) ------------------
@@ -261,6 +324,8 @@ class LoopDispatcher:
                 logger.exception(
                     "outbox dispatch failed", extra={"event_ids": [p.event_id for p in batch]}
                 )
+            finally:
+                _sent(self.loop, len(batch))
 
     async def _sweep_forever(self) -> None:
         while True:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tasks import outbox
 from tasks.models import Role
 from tests.factories import UserFactory, make_project
 from tests.live import ThreadedServer
@@ -81,6 +82,9 @@ def _live_server(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Threa
 
 
 @pytest.fixture
-def asgi_server(_live_server: ThreadedServer, transactional_db: Any) -> ThreadedServer:
+def asgi_server(_live_server: ThreadedServer, transactional_db: Any) -> Iterator[ThreadedServer]:
     """The real ASGI server (uvicorn) on a loopback port; the test's data is committed."""
-    return _live_server
+    yield _live_server
+    # Writes are answered before their events are dispatched (tasks.outbox): let the dispatch
+    # finish before the database is flushed for the next test.
+    assert outbox.wait_idle(timeout=30)

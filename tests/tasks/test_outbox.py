@@ -79,6 +79,25 @@ def test_the_mark_is_written_in_the_change_s_transaction_and_gone_after_dispatch
     assert sent == [(project.pk, str(event.pk))]
 
 
+def test_a_request_s_dispatch_waits_until_its_response_is_sent(
+    project, member, sent, django_capture_on_commit_callbacks
+):
+    """Django sends request_started and request_finished (after the response's last byte) in the
+    request's thread; the cache generation is bumped at once, the fan-out only after."""
+    generation = events.current_generation(project.pk)
+    outbox._request_started()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            task = make_task(project, member)
+        assert events.current_generation(project.pk) == generation + 1
+        assert sent == []  # committed, answer not sent yet
+    finally:
+        outbox._request_finished()
+    event = Event.objects.get(task_id=task.pk)
+    assert sent == [(project.pk, str(event.pk))]
+    assert not OutboxEntry.objects.filter(event=event).exists()
+
+
 def test_a_lost_dispatch_is_swept_once_its_grace_period_lapses(
     project, admin, member, sent, scheduled, settings, django_capture_on_commit_callbacks
 ):
