@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,10 @@ def sqlite_database(name: str) -> dict[str, object]:
         "NAME": name,
         # Wait for a writer instead of failing at once with "database is locked".
         "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        # The test database is a file too, not Django's shared-cache in-memory one: there, a read
+        # that meets another thread's write (the live test server, the outbox dispatcher) fails
+        # at once with "table is locked" instead of waiting like the embedded default does.
+        "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"taskhub-test-{os.getpid()}.sqlite3")},
     }
 
 
