@@ -4,14 +4,12 @@ subscriptions alike). Every relation goes through the per-request loaders (`grap
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
 import graphene
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q
 from graphene import relay
 
@@ -20,7 +18,6 @@ from tasks.errors import NotFound
 
 from .connections import DocumentedConnection, page_arguments
 from .context import loaders, viewer
-from .dataloaders import USER_FIELDS, _instance
 from .enums import Role, TaskPriority, TaskStatus
 from .ids import decode_id
 from .inputs import task_list_args, task_query
@@ -39,21 +36,6 @@ def _related(obj: Any, name: str, load: Callable[[int], Any]) -> Any:
     if name in cached:
         return cached[name]
     return load(key)
-
-
-def _in_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
-def _payload_user(actor: dict[str, Any]) -> Any:
-    """A `User` from an event payload's actor (`tasks.events.user_data`), with no query: its
-    `displayName` stands in for the full name, which `resolve_display_name` gives back as is."""
-    values = (actor["pk"], actor["username"], actor["displayName"], "")
-    return _instance(get_user_model(), USER_FIELDS, values, DEFAULT_DB_ALIAS)
 
 
 class User(ModelObjectType):
@@ -424,11 +406,6 @@ class Event(graphene.ObjectType):
         actor = root.get("actor")
         if not actor:
             return None
-        if _in_event_loop():
-            # Subscriptions selecting only what the payload carries run in the event loop,
-            # where the ORM is off limits (realtime/event_execution.py); the payload's actor is
-            # the same row, read when the payload was built.
-            return _payload_user(actor)
         return loaders(info).users.load(actor["pk"])
 
     @staticmethod

@@ -17,7 +17,6 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from oauth2_provider.models import get_access_token_model
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -69,12 +68,6 @@ def authenticate_token(raw_token: str | None) -> TokenAuth | None:
     if not user.is_active:
         return None
     return TokenAuth(user=user, scopes=row.scopes, token_id=row.token_id, expires_at=row.expires)
-
-
-def token_still_valid(token_id: int) -> bool:
-    """For long-lived connections: is the token they authenticated with still usable?"""
-    AccessToken = get_access_token_model()
-    return bool(AccessToken.objects.filter(pk=token_id, expires__gt=timezone.now()).exists())
 
 
 class Refusal(StrEnum):
