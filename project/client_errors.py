@@ -13,14 +13,14 @@ reads form bodies) never reaches `process_exception`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import orjson
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
+
+from project.middleware import ResponseMiddleware
 
 GRAPHQL_PATH = "/graphql"
 OAUTH_PREFIX = "/o/"
@@ -80,33 +80,11 @@ def _declares_too_large_a_body(request: HttpRequest) -> bool:
         return False
 
 
-class ClientErrorMiddleware:
+class ClientErrorMiddleware(ResponseMiddleware):
     """Async-capable (every middleware is, see tests/perf): the checks read only what the ASGI
     handler already holds, so they never block."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if iscoroutinefunction(self):
-            return self.__acall__(request)
-        refused = self._refuse(request)
-        return refused if refused is not None else self.get_response(request)
-
-    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        refused = self._refuse(request)
-        if refused is not None:
-            return refused
-        response: HttpResponseBase = await self.get_response(request)
-        return response
-
-    @staticmethod
-    def _refuse(request: HttpRequest) -> HttpResponse | None:
+    def before(self, request: HttpRequest) -> HttpResponse | None:
         if _declares_too_large_a_body(request):
             # What `request.body` would raise, answered before CSRF's process_view reads a form
             # body (there it would become Django's HTML 400, never reaching process_exception).

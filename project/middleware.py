@@ -14,7 +14,8 @@ GetResponse = Callable[[HttpRequest], Any]
 
 
 class ResponseMiddleware:
-    """Subclasses implement `process(request, response) -> response`, which must not block."""
+    """Subclasses implement `before(request)` (a response that answers the request early, or
+    None) and/or `process(request, response) -> response`; neither may block."""
 
     sync_capable = True
     async_capable = True
@@ -27,12 +28,21 @@ class ResponseMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if iscoroutinefunction(self):
             return self.__acall__(request)
+        early = self.before(request)
+        if early is not None:
+            return early
         return self.process(request, self.get_response(request))
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        early = self.before(request)
+        if early is not None:
+            return early
         pending: Awaitable[HttpResponseBase] = self.get_response(request)
         response: HttpResponseBase = self.process(request, await pending)
         return response
+
+    def before(self, request: HttpRequest) -> HttpResponseBase | None:
+        return None
 
     def process(self, request: HttpRequest, response: Any) -> Any:
         return response

@@ -493,21 +493,20 @@ def task_delete(*, actor: User, task_id: object, expected_version: object = None
 # --- Comments -------------------------------------------------------------------------------------
 
 
+def _comment_body(body: object) -> str:
+    errors = _Errors()
+    clean = _text(
+        errors, "body", body, max_length=5000, required=True, strip=True, model_field=_COMMENT_BODY
+    )
+    errors.raise_if_any()
+    return clean
+
+
 def comment_add(*, actor: User, task_id: object, body: object) -> Comment:
     with transaction.atomic():
         task = task_get(actor, task_id)
         _require(role_of(actor, task.project_id), Action.CONTRIBUTE)
-        errors = _Errors()
-        clean_body = _text(
-            errors,
-            "body",
-            body,
-            max_length=5000,
-            required=True,
-            strip=True,
-            model_field=_COMMENT_BODY,
-        )
-        errors.raise_if_any()
+        clean_body = _comment_body(body)
         comment = Comment.objects.create(task=task, author=actor, body=clean_body)
         events.comment_created(actor, comment)
     return comment
@@ -519,17 +518,7 @@ def comment_update(*, actor: User, comment_id: object, body: object) -> Comment:
         role = role_of(actor, comment.task.project_id)
         if comment.author_id != actor.pk or not can(role, Action.CONTRIBUTE):
             raise PermissionDenied("Only the author can edit a comment.")
-        errors = _Errors()
-        clean_body = _text(
-            errors,
-            "body",
-            body,
-            max_length=5000,
-            required=True,
-            strip=True,
-            model_field=_COMMENT_BODY,
-        )
-        errors.raise_if_any()
+        clean_body = _comment_body(body)
         if clean_body == comment.body:
             return comment
         comment.body = clean_body
