@@ -7,6 +7,7 @@ PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import os
 import sys
@@ -180,6 +181,10 @@ _SQLITE_ENGINE = "django.db.backends.sqlite3"
 _POSTGRES_ENGINE = "django.db.backends.postgresql"
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def sqlite_database(name: str) -> dict[str, object]:
     """The one SQLite configuration, whether named by SQLITE_PATH or by DATABASE_URL."""
     return {
@@ -190,7 +195,8 @@ def sqlite_database(name: str) -> dict[str, object]:
         # The test database is a file too, not Django's shared-cache in-memory one: there, a read
         # that meets another thread's write (the live test server, the outbox dispatcher) fails
         # at once with "table is locked" instead of waiting like the embedded default does.
-        "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"taskhub-test-{os.getpid()}.sqlite3")},
+        # One per database name (so per checkout), beside the other temporary files.
+        "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"taskhub-test-{_digest(name)}.db")},
     }
 
 
