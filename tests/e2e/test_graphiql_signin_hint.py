@@ -11,19 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.e2e.web_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import make_token
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 WAIT = 20_000  # ms: generous for a busy machine; never a timing assertion
 # Database work (fixtures, tokens) happens before the `browser` fixture starts Playwright, whose

@@ -11,19 +11,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.e2e.web_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import make_token
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def test_graphiql_runs_a_query_offline(asgi_server: Any, owner: Any) -> None:
