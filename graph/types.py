@@ -353,7 +353,7 @@ ProjectConnection = Project._meta.connection
 # them answers the same for every subscriber, so realtime shares one rendering of it across
 # subscribers (realtime/event_execution.py derives from this name); a test
 # (tests/graph/test_event_payload_fields.py) fails if one of them reads the viewer or the database.
-EVENT_PAYLOAD_FIELDS: frozenset[str] = frozenset({"id", "type", "data", "createdAt"})
+EVENT_PAYLOAD_FIELDS: frozenset[str] = frozenset({"id", "seq", "type", "data", "createdAt"})
 
 
 class Event(graphene.ObjectType):
@@ -368,6 +368,11 @@ class Event(graphene.ObjectType):
     payload_fields: ClassVar[frozenset[str]] = EVENT_PAYLOAD_FIELDS
 
     id = graphene.ID(required=True, description="Monotonic; usable as a cursor (`after`).")
+    seq = graphene.Int(
+        required=True,
+        description="The event's place in its project's log: 1, 2, 3... with no gaps, in commit "
+        "order. A client that sees a number skipped has missed an event and should resume.",
+    )
     type = graphene.String(
         required=True, description="What happened, e.g. `task.created` or `comment.deleted`."
     )
@@ -384,6 +389,10 @@ class Event(graphene.ObjectType):
     @staticmethod
     def resolve_id(root: dict[str, Any], info: Any) -> str:
         return str(root["id"])
+
+    @staticmethod
+    def resolve_seq(root: dict[str, Any], info: Any) -> int:
+        return int(root["seq"])
 
     @staticmethod
     def resolve_type(root: dict[str, Any], info: Any) -> str:

@@ -16,13 +16,13 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from graphql_relay import to_global_id
 
 from project.observability import EVENTS_PUBLISHED
 
 from . import outbox
-from .models import Attachment, Comment, Event, Membership, Project, Task
+from .models import Attachment, Comment, Event, Membership, Project, ProjectLog, Task
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +128,7 @@ def event_payload(event: Event) -> dict[str, Any]:
     """The wire form of an event, identical for live delivery and replay."""
     return {
         "id": str(event.pk),
+        "seq": event.seq,
         "type": event.type,
         "projectId": to_global_id("Project", event.project_id),
         "taskId": to_global_id("Task", event.task_id) if event.task_id else None,
@@ -151,10 +152,34 @@ def _record(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Events are recorded inside the transaction of their change.")
     event = Event.objects.create(
-        type=type, project_id=project_id, task_id=task_id, actor=actor, data=data
+        seq=_next_seq(project_id),
+        type=type,
+        project_id=project_id,
+        task_id=task_id,
+        actor=actor,
+        data=data,
     )
     outbox.add(event, event_payload(event))
     return event
+
+
+def _next_seq(project_id: int) -> int:
+    """The project's next sequence number, in one statement: an upsert that creates the log row on
+    a project's first event and otherwise increments it. The row stays locked until the change
+    commits, so a concurrent change to the same project waits here and takes the next number:
+    per project, `seq` order is commit order and has no gaps (a rolled-back change gives its
+    number back with its row). Works alike on SQLite (3.35+) and PostgreSQL."""
+    table = connection.ops.quote_name(ProjectLog._meta.db_table)
+    # The only interpolation is the model's own table name, quoted.
+    upsert = (
+        f"INSERT INTO {table} (project_id, last_seq, pruned_seq) VALUES (%s, 1, 0) "  # noqa: S608
+        f"ON CONFLICT (project_id) DO UPDATE SET last_seq = {table}.last_seq + 1 "
+        "RETURNING last_seq"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(upsert, [project_id])
+        row = cursor.fetchone()
+    return int(row[0])
 
 
 def publish(payload: dict[str, Any], *, project_id: int) -> None:

@@ -174,6 +174,10 @@ class Event(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
+    # The event's place in its project's log: 1, 2, 3... with no gaps, assigned in the change's
+    # transaction under the project's log row lock (ProjectLog), so per project it is also commit
+    # order, which the global `id` is not on PostgreSQL (ids are taken before commit).
+    seq = models.PositiveBigIntegerField()
     # A plain id, not a foreign key: the `task.deleted` event outlives its task.
     task_id = models.IntegerField(null=True, blank=True)
     type = models.CharField(max_length=32, choices=Type.choices)
@@ -188,10 +192,31 @@ class Event(models.Model):
             models.Index(fields=["project", "id"], name="event_project_id_idx"),
             models.Index(fields=["task_id", "id"], name="event_task_id_idx"),
         ]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "seq"], name="event_project_seq_unique"),
+        ]
         ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.type} #{self.pk}"
+
+
+class ProjectLog(models.Model):
+    """Where a project's event log stands: the last `seq` handed out, and the last one pruned.
+
+    One row per project, written by an upsert in the transaction of every change (tasks.events),
+    so concurrent writers to one project take their sequence numbers in commit order. A client's
+    position `p` can be replayed completely while `p >= pruned_seq` (tasks.retention).
+    """
+
+    project = models.OneToOneField(
+        Project, primary_key=True, on_delete=models.CASCADE, related_name="log"
+    )
+    last_seq = models.PositiveBigIntegerField(default=0)
+    pruned_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"log of project {self.project_id} at {self.last_seq}"
 
 
 class OutboxEntry(models.Model):

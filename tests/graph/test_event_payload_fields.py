@@ -75,6 +75,7 @@ def test_every_payload_only_field_together_answers_from_the_payload(
         "projectEvents": {
             "__typename": "Event",
             "id": payload["id"],
+            "seq": payload["seq"],
             "type": "task.created",
             "data": payload["data"],
             "createdAt": datetime.fromisoformat(payload["createdAt"]).isoformat(),
