@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.core.signals import request_finished
+from django.db import close_old_connections, transaction
 
 from tasks import jobs, services
 from tasks.errors import NotFound
@@ -57,7 +58,18 @@ def test_text_downloads_declare_their_charset(media_root: Path, task: Any, membe
     response = download_response(add(member, task, "data.csv", files.CSV))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment;")
-    response.close()
+    close_as_the_test_client_does(response)
+
+
+def close_as_the_test_client_does(response: Any) -> None:
+    """`response.close()` sends request_finished; Django's `close_old_connections` receiver would
+    close the test's connection mid-transaction (then the outbox's receiver cannot reconnect), so,
+    like django.test.Client, close with that receiver disconnected."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
 
 
 @pytest.mark.parametrize(

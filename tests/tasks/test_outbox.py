@@ -305,16 +305,17 @@ async def test_the_in_process_sweeper_runs_on_the_server_loop(project, member, s
     assert served == ["http"]
     dispatcher = outbox.loop_dispatcher()
     try:
+        # The entry is deleted just after the send: wait for both before stopping the loop.
         for _ in range(WAIT * 20):
-            if sent:
+            if sent and not await sync_to_async(_entry_exists)(event_id):
                 break
             await asyncio.sleep(0.05)
         assert sent == [(project.pk, str(event_id))]
+        assert not await sync_to_async(_entry_exists)(event_id)
     finally:
         assert dispatcher.sweeper is not None
         dispatcher.sweeper.cancel()
         dispatcher.worker.cancel()
-    assert not await sync_to_async(_entry_exists)(event_id)
 
 
 def _entry_exists(event_id: int) -> bool:
