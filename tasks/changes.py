@@ -258,9 +258,7 @@ def _load(
     )
     if (PROJECT, pid) in seen:
         # Read again, after the events: its state is at least as new as the events consumed.
-        result.project = (
-            visible_projects(actor).filter(pk=pid).select_related("created_by").first()
-        )
+        result.project = visible_projects(actor).filter(pk=pid).select_related("created_by").first()
         if result.project is None:  # deleted, or the actor left, since the check above
             raise NotFound("project")
     # Tasks first: a client deleting a task drops its children, which may be listed too.

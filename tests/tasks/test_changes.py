@@ -163,7 +163,7 @@ def test_a_cursor_of_another_project_is_refused(project, owner, member):
 
 
 @pytest.mark.parametrize(
-    "cursor", ["", "garbage", "1", "a:b", "x" * 600, 'eyJ2IjoxLCJwIjoxLCJzIjoxfQ:bad']
+    "cursor", ["", "garbage", "1", "a:b", "x" * 600, "eyJ2IjoxLCJwIjoxLCJzIjoxfQ:bad"]
 )
 def test_malformed_cursors_are_refused(project, member, cursor):
     with pytest.raises(changes.InvalidChangesCursor):
@@ -228,7 +228,9 @@ def _busy_project(owner: Any, member: Any, project: Any, count: int) -> str:
     services.task_delete(actor=member, task_id=gone.pk)
     newcomer = UserFactory(username=f"new{count}")
     acquaint(owner, newcomer)
-    services.member_add(actor=owner, project_id=project.pk, username=newcomer.username, role="viewer")
+    services.member_add(
+        actor=owner, project_id=project.pk, username=newcomer.username, role="viewer"
+    )
     return start
 
 
