@@ -26,6 +26,7 @@ is `InvalidChangesCursor`; a position the retention job has pruned past (tasks.r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,7 +153,7 @@ class ChangeSet:
         return encode_cursor(self.project_id, self.seq)
 
 
-def _key(row: dict[str, Any]) -> tuple[str, int] | None:
+def _key(row: Mapping[str, Any]) -> tuple[str, int] | None:
     kind = str(row["type"]).partition(".")[0]
     if kind == TASK:
         return (TASK, int(row["task_id"]))

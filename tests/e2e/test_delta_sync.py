@@ -145,7 +145,7 @@ def offline_changes(project: Any, owner: Any, admin: Any, member: Any, count: in
     assert all(done.values()), done  # every kind happened
 
 
-# --- GraphQL ---------------------------------------------------------------------------------------
+# --- GraphQL --------------------------------------------------------------------------------------
 
 TASK_FIELDS = """id title description status priority dueDate createdAt updatedAt completedAt
 version project { id } assignee { id username displayName } createdBy { id displayName }"""
@@ -241,9 +241,7 @@ def assert_same(local: dict[str, Any], fresh: dict[str, Any]) -> None:
             assert set(got) == set(expected), (name, key)
 
 
-def test_graphql_client_catches_up_after_500_changes(
-    asgi_server, project, owner, admin, member
-):
+def test_graphql_client_catches_up_after_500_changes(asgi_server, project, owner, admin, member):
     seed(project, owner, member)
     client = client_for(asgi_server, make_token(member, "read"))
     pid = to_global_id("Project", project.pk)
@@ -262,14 +260,13 @@ def test_graphql_client_catches_up_after_500_changes(
             break
         assert requests_made < MAX_REQUESTS
     assert requests_made <= MAX_REQUESTS
-    print("FIGURE graphql requests", requests_made)
     fresh_cursor, fresh = graphql_state(client, pid)
     assert_same(local, fresh)
     assert fresh_cursor == cursor  # nothing happened since: the client is at the head
     assert run(client, CHANGES_QUERY, p=pid, since=cursor)["changes"]["tasks"] == []
 
 
-# --- REST ------------------------------------------------------------------------------------------
+# --- REST -----------------------------------------------------------------------------------------
 
 
 def rest_get(session: requests.Session, url: str, **params: Any) -> Any:
@@ -343,7 +340,6 @@ def test_rest_client_catches_up_after_500_changes(asgi_server, project, owner, a
         url = page["next"]
         assert page["has_more"] is (url is not None)
     assert requests_made <= MAX_REQUESTS
-    print("FIGURE rest requests", requests_made)
     fresh_cursor, fresh = rest_state(session, base, project.pk)
     assert_same(local, fresh)
     assert fresh_cursor == page["cursor"]

@@ -219,3 +219,43 @@ def test_the_query_count_is_flat_in_page_size(project, owner, member, admin):
     # (read again after the events), then the loaders: comment counts, the tasks' attachments,
     # their first comments (users come joined; the comments' tasks are on the page)
     assert counts == {8: 11, 100: 11}, counts
+
+
+def _cost_codes(query: str, variables: dict[str, Any] | None = None) -> list[str]:
+    from graphql import parse, validate
+
+    from graph.schema import schema
+    from graph.validation import rules
+
+    errors = validate(schema.graphql_schema, parse(query), rules(variables))
+    return [(error.extensions or {}).get("code", "") for error in errors]
+
+
+def test_the_cost_counts_each_list_first_times(settings):
+    # changes: 1 + 1 (tasks: 1 + first * (id, title)) + 1 (deleted: 1 + first * (id))
+    settings.GRAPHQL_MAX_COST = 3 + 1 + 10 * 2 + 1 + 10 * 1
+    query = (
+        "query($n: Int) { changes(projectId: 1, first: $n) { tasks { id title } deleted { id } } }"
+    )
+    assert _cost_codes(query, {"n": 10}) == []
+    assert _cost_codes(query, {"n": 11}) == ["QUERY_TOO_COMPLEX"]
+    # Without `first`: the default page, 100.
+    default = "{ changes(projectId: 1) { tasks { id title } deleted { id } } }"
+    assert _cost_codes(default) == ["QUERY_TOO_COMPLEX"]
+    settings.GRAPHQL_MAX_COST = 5 + 100 * 3
+    assert _cost_codes(default) == []
+    # A fragment directly under `changes` counts the same as the fields themselves.
+    spread = (
+        "query($n: Int) { changes(projectId: 1, first: $n) { ...C } } "
+        "fragment C on Changes { tasks { id title } deleted { id } }"
+    )
+    settings.GRAPHQL_MAX_COST = 3 + 1 + 10 * 2 + 1 + 10 * 1
+    assert _cost_codes(spread, {"n": 10}) == []
+    assert _cost_codes(spread, {"n": 11}) == ["QUERY_TOO_COMPLEX"]
+    # A page of comments under each task multiplies, as everywhere.
+    settings.GRAPHQL_MAX_COST = 50_000
+    deep = (
+        "{ changes(projectId: 1) { tasks { comments(first: 100) { "
+        "edges { node { id body createdAt editedAt author { id } } } } } } }"
+    )
+    assert _cost_codes(deep) == ["QUERY_TOO_COMPLEX"]

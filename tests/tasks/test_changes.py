@@ -244,3 +244,19 @@ def test_queries_are_flat_in_page_size(project, owner, member, count):
     assert result.project is not None and len(result.deleted) == 1
     # membership check, replay floor, events, tasks, comments, attachments, members, project
     assert len(captured) == 8, [q["sql"] for q in captured]
+
+
+def test_500_changes_to_500_tasks_take_5_requests_at_the_default_size(project, member):
+    start = head(member, project)
+    for n in range(500):
+        make_task(project, member, title=f"T{n}")
+    cursor, requests, seen = start, 0, []
+    while True:
+        page = sync(member, project, cursor)
+        requests += 1
+        seen += [t.pk for t in page.tasks]
+        cursor = page.cursor
+        if not page.has_more:
+            break
+    assert requests == 5
+    assert len(seen) == len(set(seen)) == 500

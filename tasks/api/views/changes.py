@@ -70,7 +70,7 @@ class ChangesView(ApiView):
             "has_more": result.has_more,
             "next": replace_query_param(url, "since", result.cursor) if result.has_more else None,
         }
-        context = self.get_serializer_context()
+        context = dict(self.get_serializer_context())
         if result.project is not None:
             context["roles"] = {result.project.pk: selectors.role_of(request.user, pk)}
         return Response(self.get_serializer(body, context=context).data)
