@@ -163,3 +163,13 @@ def test_the_query_count_is_flat_in_page_size(api, project, owner, member, admin
         counts[size] = len(captured)
     # membership check, replay floor, events, tasks, comments, members, project, your role there
     assert counts == {6: 8, 100: 8}, counts
+
+
+def test_only_the_v2_document_has_the_endpoints(client):
+    v1 = client.get("/api/schema/?format=json").json()["paths"]
+    v2 = client.get("/api/schema/?format=json&version=v2").json()["paths"]
+    assert not [path for path in v1 if "changes" in path]
+    operation = v2["/api/v2/projects/{id}/changes/"]["get"]
+    assert {"200", "400", "404", "410"} <= set(operation["responses"])
+    assert {p["name"] for p in operation["parameters"]} == {"id", "since", "page_size"}
+    assert "/api/v2/projects/{id}/changes/head/" in v2

@@ -16,6 +16,7 @@ from tasks import changes, selectors
 from tasks.api.change_serializers import ChangesCursorSerializer, ChangesSerializer
 from tasks.api.exceptions import ProblemError
 from tasks.api.pagination import page_size_from
+from tasks.api.versioning import V2OnlyVersioning
 
 from .base import ApiView
 
@@ -44,6 +45,7 @@ class ChangesView(ApiView):
 
     output_serializer = ChangesSerializer
     pagination_class = None
+    versioning_class = V2OnlyVersioning
     error_codes = (410,)
 
     @extend_schema(parameters=[SINCE, PAGE_SIZE])
@@ -82,6 +84,7 @@ class ChangesHeadView(ApiView):
 
     output_serializer = ChangesCursorSerializer
     pagination_class = None
+    versioning_class = V2OnlyVersioning
 
     def get(self, request: Request, pk: int, **kwargs: Any) -> Response:
         return Response({"cursor": changes.head_cursor(request.user, pk)})
