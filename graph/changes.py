@@ -76,6 +76,10 @@ class Tombstone(graphene.ObjectType):
         return to_global_id("Task", root.task_id) if root.task_id is not None else None
 
 
+def _list(of: type[graphene.ObjectType], description: str) -> graphene.NonNull:
+    return graphene.NonNull(graphene.List(graphene.NonNull(of)), description=description)
+
+
 class Changes(graphene.ObjectType):
     """What changed in a project since a cursor, as current state: every object once, in its
     latest version (apply it: insert or replace by id), and tombstones for what is gone. Apply
@@ -86,25 +90,12 @@ class Changes(graphene.ObjectType):
     project = graphene.Field(
         Project, description="The project, when its name or description changed; null otherwise."
     )
-    tasks = graphene.NonNull(
-        graphene.List(graphene.NonNull(Task)),
-        description="Tasks created or changed, by id.",
-    )
-    comments = graphene.NonNull(
-        graphene.List(graphene.NonNull(Comment)),
-        description="Comments written or edited, by id.",
-    )
-    attachments = graphene.NonNull(
-        graphene.List(graphene.NonNull(Attachment)),
-        description="Attachments added or processed, by id.",
-    )
-    members = graphene.NonNull(
-        graphene.List(graphene.NonNull(Membership)),
-        description="Memberships added or whose role changed, by member id.",
-    )
-    deleted = graphene.NonNull(
-        graphene.List(graphene.NonNull(Tombstone)),
-        description="What was deleted (or left the project): tasks first, then the rest.",
+    tasks = _list(Task, "Tasks created or changed, by id.")
+    comments = _list(Comment, "Comments written or edited, by id.")
+    attachments = _list(Attachment, "Attachments added or processed, by id.")
+    members = _list(Membership, "Memberships added or whose role changed, by member id.")
+    deleted = _list(
+        Tombstone, "What was deleted (or left the project): tasks first, then the rest."
     )
     cursor = graphene.String(
         required=True,

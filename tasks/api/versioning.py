@@ -16,7 +16,7 @@ _PATH_VERSION = re.compile(r"^/api/(v\d+)/")
 
 class ApiVersioning(URLPathVersioning):
     default_version = DEFAULT_VERSION
-    allowed_versions = ALLOWED_VERSIONS
+    allowed_versions: tuple[str, ...] = ALLOWED_VERSIONS
     version_param = "version"
 
 
@@ -34,7 +34,7 @@ class V2OnlyVersioning(ApiVersioning):
     version whatever the list says)."""
 
     default_version = "v2"
-    allowed_versions = ("v2",)
+    allowed_versions: tuple[str, ...] = ("v2",)
 
     def determine_version(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         try:

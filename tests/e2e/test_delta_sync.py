@@ -23,7 +23,9 @@ from tests.factories import UserFactory, acquaint, make_token
 
 from .graphql_client import client_for, run
 
-pytestmark = pytest.mark.e2e
+# 500 changes through the services and two full state reads take about 45 s on a quiet
+# machine: more than the default per-test timeout allows on a busy one.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(360)]
 
 CHANGES = 500
 MAX_REQUESTS = 5
@@ -208,7 +210,9 @@ def graphql_state(client: Any, project_id: str) -> tuple[str, dict[str, Any]]:
         after = project["tasks"]["pageInfo"]["endCursor"]
 
 
-def apply_graphql(state: dict[str, Any], changes: dict[str, Any]) -> None:
+def apply(state: dict[str, Any], changes: dict[str, Any], task_of: Callable[[Any], Any]) -> None:
+    """Applies one page to a local copy: objects replace by id, then tombstones remove (a task's
+    tombstone its comments and attachments too). `task_of(child)`: the task a child belongs to."""
     if changes["project"] is not None:
         state["project"] = changes["project"]
     for name in ("tasks", "comments", "attachments"):
@@ -217,16 +221,16 @@ def apply_graphql(state: dict[str, Any], changes: dict[str, Any]) -> None:
     for member in changes["members"]:
         state["members"][member["user"]["id"]] = member
     for tombstone in changes["deleted"]:
-        kind, gid = tombstone["type"], tombstone["id"]
-        if kind == "TASK":
-            state["tasks"].pop(gid, None)
+        kind, key = tombstone["type"].lower(), tombstone["id"]
+        if kind == "task":
+            state["tasks"].pop(key, None)
             for children in (state["comments"], state["attachments"]):
-                for key in [k for k, v in children.items() if v["task"]["id"] == gid]:
-                    del children[key]
-        elif kind == "MEMBERSHIP":
-            state["members"].pop(gid, None)
+                for child in [k for k, v in children.items() if task_of(v) == key]:
+                    del children[child]
+        elif kind == "membership":
+            state["members"].pop(key, None)
         else:
-            state[kind.lower() + "s"].pop(gid, None)
+            state[kind + "s"].pop(key, None)
 
 
 def assert_same(local: dict[str, Any], fresh: dict[str, Any]) -> None:
@@ -254,7 +258,7 @@ def test_graphql_client_catches_up_after_500_changes(asgi_server, project, owner
     while True:
         page = run(client, CHANGES_QUERY, p=pid, since=cursor)["changes"]
         requests_made += 1
-        apply_graphql(local, page)
+        apply(local, page, lambda child: child["task"]["id"])
         cursor = page["cursor"]
         if not page["hasMore"]:
             break
@@ -300,27 +304,6 @@ def rest_state(session: requests.Session, base: str, project_id: int) -> tuple[s
     return cursor, state
 
 
-def apply_rest(state: dict[str, Any], changes: dict[str, Any]) -> None:
-    if changes["project"] is not None:
-        state["project"] = changes["project"]
-    for name in ("tasks", "comments", "attachments"):
-        for obj in changes[name]:
-            state[name][obj["id"]] = obj
-    for member in changes["members"]:
-        state["members"][member["user"]["id"]] = member
-    for tombstone in changes["deleted"]:
-        kind, pk = tombstone["type"], tombstone["id"]
-        if kind == "task":
-            state["tasks"].pop(pk, None)
-            for children in (state["comments"], state["attachments"]):
-                for key in [k for k, v in children.items() if v["task"] == pk]:
-                    del children[key]
-        elif kind == "membership":
-            state["members"].pop(pk, None)
-        else:
-            state[kind + "s"].pop(pk, None)
-
-
 def test_rest_client_catches_up_after_500_changes(asgi_server, project, owner, admin, member):
     seed(project, owner, member)
     session = requests.Session()
@@ -336,7 +319,7 @@ def test_rest_client_catches_up_after_500_changes(asgi_server, project, owner, a
     while url:
         page = rest_get(session, url)
         requests_made += 1
-        apply_rest(local, page)
+        apply(local, page, lambda child: child["task"])
         url = page["next"]
         assert page["has_more"] is (url is not None)
     assert requests_made <= MAX_REQUESTS
