@@ -324,8 +324,9 @@ class Project(ModelObjectType):
     )
     changes_cursor = graphene.String(
         required=True,
-        description="Where the project's change log stands now: read it in the same query as "
-        "(or before) the state you keep, then `changes(since:)` it to catch up later.",
+        description="Where the project's change log stands now. Read it before the state you keep "
+        "(in an earlier request, or ahead of the state's fields in the same query: fields resolve "
+        "in order), then `changes(since:)` it to catch up later.",
     )
 
     @staticmethod
