@@ -118,9 +118,10 @@ def changes_field() -> graphene.Field:
         description="Delta sync: the current state of every task, comment, attachment and "
         "membership (and the project) changed after `since`, with tombstones for deletions. "
         "Bootstrap: read `Project.changesCursor` before the state you keep (in an earlier request, "
-        "or ahead of the state's fields in the same query), then call this with it. CURSOR_TOO_OLD when the log was pruned past `since` "
-        "(re-fetch the state with a new `changesCursor`); BAD_USER_INPUT for a cursor of another "
-        "project or not issued by this server; NOT_FOUND unless you are a member.",
+        "or ahead of the state's fields in the same query), then call this with it. "
+        "CURSOR_TOO_OLD when the log was pruned past `since` (re-fetch the state with a new "
+        "`changesCursor`); BAD_USER_INPUT for a cursor of another project or not issued by this "
+        "server; NOT_FOUND unless you are a member.",
     )
 
 
