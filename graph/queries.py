@@ -13,6 +13,7 @@ from tasks import orderings, selectors
 from tasks.errors import NotFound
 from tasks.events import event_payload
 
+from .changes import changes_field, resolve_changes
 from .connections import page_arguments
 from .context import loaders, viewer
 from .ids import decode_id
@@ -82,6 +83,7 @@ class Query(graphene.ObjectType):
         after=graphene.String(description="An event id: only later events."),
         description="A project's activity log (every change, as `Event`s), oldest first.",
     )
+    changes = changes_field()
 
     @staticmethod
     def resolve_viewer(root: None, info: Any) -> Any:
@@ -124,6 +126,10 @@ class Query(graphene.ObjectType):
         if project_id is not None:
             pk = selectors.project_get(viewer(info), decode_id(project_id, "Project")).pk
         return resolve_task_list(info, pk, **args)
+
+    @staticmethod
+    def resolve_changes(root: None, info: Any, **args: Any) -> Any:
+        return resolve_changes(root, info, **args)
 
     @staticmethod
     def resolve_activity(root: None, info: Any, project_id: str, **page: Any) -> Page:

@@ -16,6 +16,7 @@ from graphene import relay
 from tasks import models, orderings, selectors
 from tasks.errors import NotFound
 
+from .change_heads import changes_cursor
 from .connections import DocumentedConnection, page_arguments
 from .context import loaders, viewer
 from .enums import Role, TaskPriority, TaskStatus
@@ -321,6 +322,16 @@ class Project(ModelObjectType):
         graphene.NonNull(graphene.List(graphene.NonNull(Webhook))),
         description="Outgoing webhooks, for admins and the owner; empty for everyone else.",
     )
+    changes_cursor = graphene.String(
+        required=True,
+        description="Where the project's change log stands now. Read it before the state you keep "
+        "(in an earlier request, or ahead of the state's fields in the same query: fields resolve "
+        "in order), then `changes(since:)` it to catch up later.",
+    )
+
+    @staticmethod
+    def resolve_changes_cursor(root: models.Project, info: Any) -> str:
+        return changes_cursor(info, root.pk)
 
     @staticmethod
     def resolve_webhooks(root: models.Project, info: Any) -> list[models.Webhook]:

@@ -32,6 +32,10 @@ from .pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 PAGE_ARGUMENTS = ("first", "last")
 # Connection fields that return a default page when asked without `first`/`last`.
 CONNECTION_FIELDS = frozenset({"projects", "tasks", "comments", "activity"})
+# `changes(first:)` (graph.changes): its lists together hold at most `first` objects (the
+# default page is the largest), so each of them counts `first` times and `changes` itself once.
+CHANGES_FIELD = "changes"
+CHANGES_LISTS = frozenset({"tasks", "comments", "attachments", "members", "deleted"})
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
@@ -69,29 +73,38 @@ class _Walker:
     def __init__(self, document: DocumentNode, variables: Mapping[str, Any]) -> None:
         self.fragments = _fragments(document)
         self.variables = variables
-        self.measured: dict[str, tuple[int, int, int]] = {}
+        self.measured: dict[tuple[str, int | None], tuple[int, int, int]] = {}
 
-    def walk(self, selection_set: SelectionSetNode | None) -> tuple[int, int, int]:
-        """(depth, cost for a multiplier of 1, aliases) of a selection set."""
+    def walk(
+        self, selection_set: SelectionSetNode | None, changes_size: int | None = None
+    ) -> tuple[int, int, int]:
+        """(depth, cost for a multiplier of 1, aliases) of a selection set; `changes_size`: the
+        `first` of the `changes` field whose selection this is."""
         depth = cost = aliases = 0
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                if selection.name.value.startswith("__"):
+                name = selection.name.value
+                if name.startswith("__"):
                     continue
                 if selection.alias is not None:
                     aliases += 1
                 size = _page_size(selection, self.variables)
-                if size is None and selection.name.value in CONNECTION_FIELDS:
+                inner = None
+                if changes_size is not None and name in CHANGES_LISTS:
+                    size = changes_size
+                elif name == CHANGES_FIELD and changes_size is None:
+                    inner, size = size or MAX_PAGE_SIZE, None
+                elif size is None and name in CONNECTION_FIELDS:
                     size = DEFAULT_PAGE_SIZE
-                child_depth, child_cost, child_aliases = self.walk(selection.selection_set)
+                child_depth, child_cost, child_aliases = self.walk(selection.selection_set, inner)
                 depth = max(depth, 1 + child_depth)
                 cost += 1 + (size or 1) * child_cost
                 aliases += child_aliases
                 continue
             if isinstance(selection, FragmentSpreadNode):
-                child = self._fragment(selection.name.value)
+                child = self._fragment(selection.name.value, changes_size)
             elif isinstance(selection, InlineFragmentNode):
-                child = self.walk(selection.selection_set)
+                child = self.walk(selection.selection_set, changes_size)
             else:
                 continue
             depth = max(depth, child[0])
@@ -99,14 +112,15 @@ class _Walker:
             aliases += child[2]
         return depth, cost, aliases
 
-    def _fragment(self, name: str) -> tuple[int, int, int]:
-        if name in self.measured:
-            return self.measured[name]
+    def _fragment(self, name: str, changes_size: int | None = None) -> tuple[int, int, int]:
+        key = (name, changes_size)
+        if key in self.measured:
+            return self.measured[key]
         fragment = self.fragments.get(name)
-        self.measured[name] = (0, 0, 0)  # a cycle reaching back here counts as nothing
+        self.measured[key] = (0, 0, 0)  # a cycle reaching back here counts as nothing
         if fragment is not None:
-            self.measured[name] = self.walk(fragment.selection_set)
-        return self.measured[name]
+            self.measured[key] = self.walk(fragment.selection_set, changes_size)
+        return self.measured[key]
 
 
 def _limit_errors(

@@ -19,6 +19,8 @@ SUMMARIES = {
     "projects_partial_update": "Update a project",
     "projects_destroy": "Delete a project",
     "projects_activity_list": "List a project's activity",
+    "projects_changes_retrieve": "Get what changed in a project since a cursor",
+    "projects_changes_head_retrieve": "Get a project's current changes cursor",
     "projects_members_list": "List a project's members",
     "projects_members_create": "Add a member or change their role",
     "projects_members_retrieve": "Get a membership",

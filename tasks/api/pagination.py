@@ -24,10 +24,10 @@ MAX_PAGE_SIZE = 100
 PAGE_SIZE_DESCRIPTION = f"Results per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE})."
 
 
-def page_size_from(request: Request) -> int:
+def page_size_from(request: Request, *, default: int = DEFAULT_PAGE_SIZE) -> int:
     raw = request.query_params.get("page_size")
     if raw is None:
-        return DEFAULT_PAGE_SIZE
+        return default
     try:
         size = int(raw)
     except ValueError:

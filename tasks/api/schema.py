@@ -82,6 +82,7 @@ class ApiAutoSchema(AutoSchema):
                 codes.append(413)  # an upload over ATTACHMENT_MAX_BYTES
         if self._view_attr("conditional", False) and self.method in {"PUT", "PATCH", "DELETE"}:
             codes += [409, 412]
+        codes += list(self._view_attr("error_codes", ()))  # a view's own (410 for changes)
         if self._view_attr("is_list", False) and self.method == "GET":
             codes.append(404 if self._view_attr("page_numbers", False) else 400)
         return sorted(set(codes))

@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 
 from .docs import ApiRedocView, ApiSchemaView, ApiSwaggerView
 from .views.attachments import AttachmentDetailView, AttachmentDownloadView, TaskAttachmentListView
+from .views.changes import ChangesHeadView, ChangesView
 from .views.comments import CommentDetailView, TaskCommentListView
 from .views.me import MeView
 from .views.projects import (
@@ -65,8 +66,19 @@ versioned = [
     ),
 ]
 
+# Only in v2 (delta sync came after v1 was frozen).
+v2_only = [
+    path("projects/<int:pk>/changes/", ChangesView.as_view(), name="api-project-changes"),
+    path(
+        "projects/<int:pk>/changes/head/",
+        ChangesHeadView.as_view(),
+        name="api-project-changes-head",
+    ),
+]
+
 urlpatterns = [
     re_path(r"^(?P<version>v1|v2)/", include(versioned)),
+    re_path(r"^(?P<version>v2)/", include(v2_only)),
     path("schema/", ApiSchemaView.as_view(), name="api-schema"),
     path("docs/", ApiSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
