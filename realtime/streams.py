@@ -1,12 +1,14 @@
 """One subscriber's stream of a project's (or a task's) events: live events from the hub plus
 replay from the event log, with no event missed or delivered twice at the boundary.
 
-Every stream starts from a position in the log: the client's cursor (`after`), or else the log's
-newest event id read when the subscription was received (`log_position`). Then: buffer live
-events, join the hub (so nothing published from then on is lost), read the log after the
-position, flush the buffer. Every delivered id is remembered (a bounded window), so an event both
-read from the log and relayed live goes out once. A fresh subscription is thus gap-free from the
-moment it was received: what commits while the process joins the group comes from the log.
+Every stream starts from a place in its project's log (a `seq`, tasks.continuity): the
+client's cursor (`afterSeq`, or the `seq` of the event `after`), or else where the log stood when
+the subscription was received (the newest event id then, `log_position`, mapped to the project's
+`seq`). Then: buffer live events, join the hub (so nothing published from then on is lost), read
+the log after the position in `seq` order, flush the buffer. Every delivered `seq` is remembered
+(a bounded window), so an event both read from the log and relayed live goes out once. A fresh
+subscription is thus gap-free from the moment it was received: what commits while the process
+joins the group comes from the log.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from channels.db import database_sync_to_async
 from django.db import OperationalError
 from graphql_relay import from_global_id, to_global_id
 
+from tasks.continuity import ResumePoint, resume_point, seq_of_position
 from tasks.events import event_payload
 from tasks.models import Event
 from tasks.selectors import project_events, task_events
@@ -55,6 +58,15 @@ def parse_cursor(value: object) -> int | None:
         if type_name == "Event" and raw.isdigit():
             return int(raw)
     raise ValueError("invalid cursor")
+
+
+def parse_seq(value: object) -> int | None:
+    """A client's `afterSeq` (a non-negative integer); ValueError otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ValueError("invalid seq")
 
 
 def _read_log[T](read: Callable[[], T]) -> T:
@@ -102,12 +114,31 @@ async def log_position_now() -> int:
     return await asyncio.shield(reading)
 
 
-def _log_page(user: Any, project_id: int, task_id: int | None, after: int) -> list[dict[str, Any]]:
-    """A page of the log after `after`, as the user may see it now (NotFound if they may not)."""
+def start_point(
+    project_id: int,
+    task_id: int | None,
+    *,
+    position: int,
+    after_id: int | None = None,
+    after_seq: int | None = None,
+) -> ResumePoint:
+    """Where a stream of the project (or task) starts: after the client's cursor when it gave one
+    (with the verdict on its replay, tasks.continuity), else where the log stood at `position`."""
+    if after_id is None and after_seq is None:
+        return ResumePoint(_read_log(lambda: seq_of_position(project_id, position)))
+    return _read_log(
+        lambda: resume_point(project_id, after_id=after_id, after_seq=after_seq, task_id=task_id)
+    )
+
+
+def _log_page(
+    user: Any, project_id: int, task_id: int | None, after_seq: int
+) -> list[dict[str, Any]]:
+    """A page of the log after `after_seq`, as the user may see it now (NotFound if not)."""
     if task_id is None:
-        events = project_events(user, project_id, after=after)
+        events = project_events(user, project_id, after_seq=after_seq)
     else:
-        events = task_events(user, task_id, after=after)
+        events = task_events(user, task_id, after_seq=after_seq)
     return _read_log(lambda: [event_payload(event) for event in events[:REPLAY_PAGE]])
 
 
@@ -137,13 +168,13 @@ class EventStream:
         self._revoked = revoked
         self._lost = lost
         self._buffer: list[tuple[dict[str, Any], str | None]] | None = None
-        self._seen: set[str] = set()
-        self._seen_order: deque[str] = deque()
+        self._seen: set[int] = set()
+        self._seen_order: deque[int] = deque()
         self.active = False
 
-    async def open(self, after: int, joined: Callable[[], None] | None = None) -> None:
+    async def open(self, after_seq: int, joined: Callable[[], None] | None = None) -> None:
         """Joins the hub, calls `joined()` (live from here on), then delivers the log after
-        `after` and the live events that arrived meanwhile. Raises `LayerUnavailable`, or
+        `after_seq` and the live events that arrived meanwhile. Raises `LayerUnavailable`, or
         `NotFound` when replay finds the target gone."""
         self._buffer = []
         self.active = True
@@ -156,13 +187,13 @@ class EventStream:
             raise
         if joined is not None:
             joined()
-        await self.replay(after)
+        await self.replay(after_seq)
 
-    async def replay(self, after: int) -> None:
+    async def replay(self, after_seq: int) -> None:
         if self._buffer is None:
             self._buffer = []
         try:
-            cursor = after
+            cursor = after_seq
             while self.active:
                 page = await database_sync_to_async(_log_page)(
                     self.user, self.project_id, self.task_id, cursor
@@ -171,7 +202,7 @@ class EventStream:
                     self._emit(event, None)
                 if len(page) < REPLAY_PAGE:
                     break
-                cursor = int(page[-1]["id"])
+                cursor = int(page[-1]["seq"])
         finally:
             buffered, self._buffer = self._buffer, None
             for event, text in buffered:
@@ -216,11 +247,11 @@ class EventStream:
         return bool(user.get("pk") == self.user_id)
 
     def _emit(self, event: dict[str, Any], text: str | None) -> None:
-        event_id = event["id"]
-        if event_id in self._seen:
+        seq = int(event["seq"])  # one project per stream: its `seq` identifies the event
+        if seq in self._seen:
             return
-        self._seen.add(event_id)
-        self._seen_order.append(event_id)
+        self._seen.add(seq)
+        self._seen_order.append(seq)
         if len(self._seen_order) > SEEN_WINDOW:
             self._seen.discard(self._seen_order.popleft())
         self._deliver(event, text)

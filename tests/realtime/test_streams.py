@@ -26,7 +26,7 @@ class FakeHub:
 
 
 def event(n: int, type: str = "comment.created", **extra: Any) -> dict[str, Any]:
-    return {"id": str(n), "type": type, "taskId": None, "data": {}, **extra}
+    return {"id": str(n), "seq": n, "type": type, "taskId": None, "data": {}, **extra}
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_events_arriving_during_replay_are_buffered_and_delivered_once(hub, monk
         return [event(n) for n in (4, 5)] if after == 3 else []
 
     monkeypatch.setattr(streams, "_log_page", log_page)
-    asyncio.run(stream.open(after=3))
+    asyncio.run(stream.open(after_seq=3))
     assert hub.joined == [stream]  # joined before the log was read
     stream.on_event(event(6), "")  # a late duplicate from the layer
     stream.on_event(event(7), "")
@@ -71,7 +71,7 @@ def test_removal_of_the_subscriber_revokes_and_leaves(hub, monkeypatch):
     revoked: list[bool] = []
     stream = make_stream(delivered, revoked)
     monkeypatch.setattr(streams, "_log_page", lambda *args: [])
-    asyncio.run(stream.open(after=0))
+    asyncio.run(stream.open(after_seq=0))
     stream.on_event(event(1, "member.removed", data={"user": {"pk": 8}}), "")
     stream.on_event(event(2, "member.removed", data={"user": {"pk": 7}}), "")
     stream.on_event(event(3), "")
@@ -91,7 +91,7 @@ def test_task_streams_filter_on_their_task(hub, monkeypatch):
         lost=lambda: None,
     )
     monkeypatch.setattr(streams, "_log_page", lambda *args: [])
-    asyncio.run(stream.open(after=0))
+    asyncio.run(stream.open(after_seq=0))
     stream.on_event(event(1, taskId="VGFzazox"), "")  # Task:1
     stream.on_event(event(2, taskId="VGFzazoy"), "")  # Task:2
     assert delivered == ["2"]
@@ -110,7 +110,7 @@ def test_a_fresh_stream_gets_what_committed_while_it_joined(hub, monkeypatch):
         return [event(11), event(12)] if after == 10 else []
 
     monkeypatch.setattr(streams, "_log_page", log_page)
-    asyncio.run(stream.open(after=10, joined=lambda: order.append("joined")))
+    asyncio.run(stream.open(after_seq=10, joined=lambda: order.append("joined")))
     assert order == ["joined", "log"]
     assert delivered == ["11", "12"]
 
