@@ -9,12 +9,20 @@ the log after the position in `seq` order, flush the buffer. Every delivered `se
 (a bounded window), so an event both read from the log and relayed live goes out once. A fresh
 subscription is thus gap-free from the moment it was received: what commits while the process
 joins the group comes from the log.
+
+A project stream also delivers live events in `seq` order. Two changes to one project commit in
+`seq` order, but their events are published after commit by whichever process made them, so one
+can overtake the other on the way (or one can be lost with its process until the outbox sweeper
+sends it again). A live event whose `seq` skips one is therefore held, and the log, which already
+holds every lower number, fills the gap before it goes out. (A task stream's numbers skip the
+other tasks' events, so it cannot tell a gap; it delivers live events as they come.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import binascii
+import logging
 import time
 import weakref
 from collections import deque
@@ -27,11 +35,14 @@ from django.db import OperationalError
 from graphql_relay import from_global_id, to_global_id
 
 from tasks.continuity import ResumePoint, resume_point, seq_of_position
+from tasks.errors import NotFound
 from tasks.events import event_payload
 from tasks.models import Event
 from tasks.selectors import project_events, task_events
 
 from .groups import get_hub
+
+logger = logging.getLogger(__name__)
 
 REPLAY_PAGE = 500
 LOCKED_RETRIES = 50
@@ -170,6 +181,10 @@ class EventStream:
         self._buffer: list[tuple[dict[str, Any], str | None]] | None = None
         self._seen: set[int] = set()
         self._seen_order: deque[int] = deque()
+        # Project streams only: the highest `seq` delivered, and the log read filling a gap.
+        self._ordered = task_id is None
+        self._last = 0
+        self._filling: asyncio.Task[None] | None = None
         self.active = False
 
     async def open(self, after_seq: int, joined: Callable[[], None] | None = None) -> None:
@@ -177,6 +192,7 @@ class EventStream:
         `after_seq` and the live events that arrived meanwhile. Raises `LayerUnavailable`, or
         `NotFound` when replay finds the target gone."""
         self._buffer = []
+        self._last = after_seq
         self.active = True
         try:
             await get_hub().join(self.project_id, self)
@@ -205,14 +221,18 @@ class EventStream:
                 cursor = int(page[-1]["seq"])
         finally:
             buffered, self._buffer = self._buffer, None
+            if self._ordered:
+                buffered.sort(key=lambda item: int(item[0]["seq"]))
             for event, text in buffered:
                 if self.active:
-                    self._emit(event, text)
+                    self._offer(event, text)  # a gap left in them starts another fill
 
     def close(self) -> None:
         if self.active:
             self.active = False
             get_hub().leave(self.project_id, self)
+        if self._filling is not None:
+            self._filling.cancel()
 
     # --- Hub callbacks -----------------------------------------------------------------------
 
@@ -224,10 +244,7 @@ class EventStream:
             return
         if self._task_gid is not None and event.get("taskId") != self._task_gid:
             return
-        if self._buffer is not None:
-            self._buffer.append((event, text))
-            return
-        self._emit(event, text)
+        self._offer(event, text)
 
     def on_layer_lost(self) -> None:
         if self.active:
@@ -246,6 +263,33 @@ class EventStream:
         user = (event.get("data") or {}).get("user") or {}
         return bool(user.get("pk") == self.user_id)
 
+    def _offer(self, event: dict[str, Any], text: str | None) -> None:
+        """A live event: buffered while the log is read, held for a fill if it skips a `seq`
+        (project streams), else delivered."""
+        if self._buffer is not None:
+            self._buffer.append((event, text))
+            return
+        seq = int(event["seq"])
+        if self._ordered and seq > self._last + 1 and seq not in self._seen:
+            self._buffer = [(event, text)]
+            self._filling = asyncio.get_running_loop().create_task(self._fill(self._last))
+            return
+        self._emit(event, text)
+
+    async def _fill(self, after_seq: int) -> None:
+        """Reads the log after `after_seq` to deliver what a live event skipped, then the live
+        events held meanwhile. A log that cannot be read ends the stream as a lost layer does
+        (the client resumes)."""
+        try:
+            await self.replay(after_seq)
+        except asyncio.CancelledError:
+            raise
+        except NotFound:
+            self.revoke()
+        except Exception:
+            logger.exception("filling a gap in a live stream failed")
+            self.on_layer_lost()
+
     def _emit(self, event: dict[str, Any], text: str | None) -> None:
         seq = int(event["seq"])  # one project per stream: its `seq` identifies the event
         if seq in self._seen:
@@ -254,4 +298,5 @@ class EventStream:
         self._seen_order.append(seq)
         if len(self._seen_order) > SEEN_WINDOW:
             self._seen.discard(self._seen_order.popleft())
+        self._last = max(self._last, seq)
         self._deliver(event, text)

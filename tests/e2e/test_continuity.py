@@ -17,6 +17,7 @@ from gql.transport.websockets import WebsocketsTransport
 from graphql_relay import to_global_id
 
 from realtime import streams
+from realtime.consumers import EventsConsumer
 from tasks import outbox, retention
 from tasks.models import Event, ProjectLog
 from tests.factories import make_project, make_task, make_token
@@ -174,15 +175,17 @@ def test_the_json_socket_answers_resume_with_each_reason(
         assert receive(ws)["code"] == "invalid_cursor"
 
 
-def test_a_client_tracking_seq_detects_a_dropped_live_event_and_fills_it_by_resuming(
+def test_a_live_event_lost_on_the_way_to_the_stream_is_filled_from_the_log(
     asgi_server, project, owner, member, monkeypatch
 ):
+    """The hub never relays one event (as when its process died before publishing it): the next
+    live event skips its `seq`, so the stream reads the log first and delivers both in order."""
     token = make_token(member)
     on_event = streams.EventStream.on_event
 
     def lossy(self: Any, event: dict[str, Any], text: str) -> None:
         if (event.get("data") or {}).get("title") == "lost in transit":
-            return  # the live delivery of this one event is lost
+            return
         on_event(self, event, text)
 
     monkeypatch.setattr(streams.EventStream, "on_event", lossy)
@@ -191,12 +194,40 @@ def test_a_client_tracking_seq_detects_a_dropped_live_event_and_fills_it_by_resu
         last = receive_event(ws)["seq"]
         make_task(project, owner, title="lost in transit")
         make_task(project, owner, title="third")
-        arrived = receive_event(ws)
-        assert arrived["seq"] == last + 2  # a gap: the client knows it missed `last + 1`
+        got = [receive_event(ws) for _ in range(2)]
+        assert [(e["seq"], e["data"]["title"]) for e in got] == [
+            (last + 1, "lost in transit"),
+            (last + 2, "third"),
+        ]
+
+
+def test_a_client_tracking_seq_detects_a_dropped_event_and_fills_it_by_resuming(
+    asgi_server, project, owner, member, monkeypatch
+):
+    """An event dropped after the stream (on the socket's way out): the client sees the `seq`
+    jump, and a resume on a new socket gives it the missing event, recovered."""
+    token = make_token(member)
+    deliver = EventsConsumer._deliver
+
+    def lossy(self: Any, event: dict[str, Any], text: str | None) -> None:
+        if (event.get("data") or {}).get("title") != "dropped":
+            deliver(self, event, text)
+
+    path = f"/ws/projects/{project.pk}/"
+    with monkeypatch.context() as patched:
+        patched.setattr(EventsConsumer, "_deliver", lossy)
+        with subscribe(asgi_server, path, token) as ws:
+            make_task(project, owner, title="first")
+            last = receive_event(ws)["seq"]
+            make_task(project, owner, title="dropped")
+            make_task(project, owner, title="third")
+            arrived = receive_event(ws)
+    assert arrived["seq"] == last + 2  # a gap: the client knows it missed `last + 1`
+    with subscribe(asgi_server, path, token) as ws:
         send(ws, {"type": "resume", "afterSeq": last})
         resumed, *replayed = drain_quiet(ws)
-        assert resumed == {"type": "resumed", "recovered": True, "fromSeq": last}
-        # Only the missing event: `last + 2` was already delivered on this socket.
-        assert [(m["event"]["seq"], m["event"]["data"]["title"]) for m in replayed] == [
-            (last + 1, "lost in transit")
-        ]
+    assert resumed == {"type": "resumed", "recovered": True, "fromSeq": last}
+    assert [(m["event"]["seq"], m["event"]["data"]["title"]) for m in replayed] == [
+        (last + 1, "dropped"),
+        (last + 2, "third"),
+    ]
