@@ -22,6 +22,7 @@ from django.conf import settings
 from graph.ids import decode_id
 from project.auth import READ_SCOPE, WRITE_SCOPE, Refusal
 from tasks import services
+from tasks.continuity import ResumePoint
 from tasks.errors import NotFound, PermissionDenied, ValidationError
 from tasks.events import comment_data
 from tasks.selectors import project_get, task_get
@@ -75,6 +76,11 @@ class EventsConsumer(RelayConsumer):
         """(project id, task id) of the target as `user` may see it; NotFound otherwise."""
         return project_get(user, self.target_id).pk, None
 
+    def _resolve_start(self, user: Any) -> tuple[int, int | None, ResumePoint]:
+        """The target and where its stream starts, in one trip to the database thread."""
+        project_id, task_id = self.resolve_project(user)
+        return project_id, task_id, start_point(project_id, task_id, position=self.position)
+
     async def start(self, credentials: Credentials) -> None:
         if self.auth_timer is not None:
             self.auth_timer.cancel()
@@ -83,7 +89,7 @@ class EventsConsumer(RelayConsumer):
             return
         user = credentials.user
         try:
-            project_id, task_id = await database_sync_to_async(self.resolve_project)(user)
+            project_id, task_id, point = await database_sync_to_async(self._resolve_start)(user)
         except NotFound:
             self.close_now(CLOSE_NOT_FOUND, "not found")
             return
@@ -95,9 +101,6 @@ class EventsConsumer(RelayConsumer):
             deliver=self._deliver,
             revoked=lambda: self.close_now(CLOSE_FORBIDDEN, "no longer a member"),
             lost=lambda: self.close_now(CLOSE_INTERNAL, "event stream lost"),
-        )
-        point = await database_sync_to_async(start_point)(
-            project_id, task_id, position=self.position
         )
         ready: dict[str, Any] = {"type": "ready", "projectId": project_id}
         if task_id is not None:

@@ -106,19 +106,22 @@ async def event_source(
         raise GraphQLError(
             "Give `after` or `afterSeq`, not both.", extensions={"code": "BAD_USER_INPUT"}
         )
-    try:
-        target_project, target_task = await database_sync_to_async(_target)(
-            user, project_id, task_id
-        )
-    except NotFound:
-        raise _not_found(what) from None
-
     position = getattr(context, "log_position", None)
     if position is None:
         position = await log_position_now()
-    point = await database_sync_to_async(start_point)(
-        target_project, target_task, position=position, after_id=cursor, after_seq=seq
-    )
+
+    def target_and_start() -> tuple[int, int | None, ResumePoint]:
+        """The target and where its stream starts, in one trip to the database thread."""
+        target_project, target_task = _target(user, project_id, task_id)
+        point = start_point(
+            target_project, target_task, position=position, after_id=cursor, after_seq=seq
+        )
+        return target_project, target_task, point
+
+    try:
+        target_project, target_task, point = await database_sync_to_async(target_and_start)()
+    except NotFound:
+        raise _not_found(what) from None
     if not point.recovered and not announce:
         raise gap_error(point)
     queue: asyncio.Queue[Any] = asyncio.Queue()
