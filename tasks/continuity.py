@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db.models import Max
 
 from .models import Event, ProjectLog
+from .selectors import is_storable_id
 
 CURSOR_TOO_OLD = "CURSOR_TOO_OLD"
 CURSOR_UNKNOWN = "CURSOR_UNKNOWN"
@@ -75,6 +76,8 @@ def resume_point(
     if after_seq is None:
         if not after_id:
             after_seq = 0
+        elif not is_storable_id(after_id):  # no such event; and SQLite refuses the number
+            return ResumePoint(head, False, CURSOR_UNKNOWN)
         else:
             found = (
                 Event.objects.filter(project_id=project_id, id=after_id)

@@ -164,6 +164,8 @@ def test_the_json_socket_answers_resume_with_each_reason(
         assert receive(ws)["reason"] == "CURSOR_UNKNOWN"
         send(ws, {"type": "resume", "afterSeq": now + 1})
         assert receive(ws)["reason"] == "CURSOR_UNKNOWN"
+        send(ws, {"type": "resume", "after": "1" + "0" * 30})  # past any id column
+        assert receive(ws)["reason"] == "CURSOR_UNKNOWN"
         settings.EVENT_REPLAY_MAX = 2
         send(ws, {"type": "resume", "afterSeq": now - 3})
         assert drain_quiet(ws) == [

@@ -47,6 +47,7 @@ def test_an_id_of_another_project_or_a_seq_past_the_head_is_unknown(busy, owner)
     unknown = ResumePoint(head, False, CURSOR_UNKNOWN)
     assert continuity.resume_point(busy.pk, after_id=foreign.pk) == unknown
     assert continuity.resume_point(busy.pk, after_id=10**12) == unknown
+    assert continuity.resume_point(busy.pk, after_id=10**30) == unknown  # past any column
     assert continuity.resume_point(busy.pk, after_seq=head + 1) == unknown
 
 
