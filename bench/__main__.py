@@ -151,6 +151,10 @@ def main() -> int:
         from bench import subscriptions
 
         extra += subscriptions.run(project_id=project_id, token=token, quick=args.quick)
+    if not args.quick:
+        from bench import seqcost
+
+        extra += seqcost.run(token=token, quick=False)
     if bench_env.has_real_services() and not args.quick:
         from bench.scaleout import run_scaleout
 

@@ -1,6 +1,13 @@
 """Subscriptions over graphql-transport-ws (served by realtime/graphql_ws.py). Each yields
 `tasks.events.event_payload` dicts (the `Event` root) from the transport's event source: with
-`after`, every stored event since that cursor first, then live ones, none twice.
+`after` (an event id) or `afterSeq` (an `Event.seq`), every stored event since that cursor
+first, in `seq` order, then live ones, none twice.
+
+`projectEventStream`/`taskEventStream` carry the same events wrapped in an `EventStreamMessage`
+whose first message says whether the replay is complete (`recovered`, or why not), as
+Centrifugo's subscribe reply does: a separate field, so `projectEvents(...): Event!` keeps its
+shape for existing clients, and any graphql-transport-ws client (gql, Apollo) reads the answer
+as an ordinary typed `next` message, including when nothing was missed.
 
 The transport hands its event source in as the subscription's root value (`EventSource`), so
 `graph/` never imports `realtime/`; without one (a subscription sent anywhere else) the
@@ -13,10 +20,64 @@ from typing import Any, Protocol
 
 import graphene
 
+from tasks.continuity import ResumePoint
+
 from .errors import bad_user_input
 from .types import Event
 
 AFTER = "An event id (`Event.id`): replay every later event first, so nothing is missed."
+AFTER_SEQ = (
+    "The `seq` of the last event the client has: replay every later event of the project first "
+    "(instead of `after`)."
+)
+
+
+class EventStreamReason(graphene.Enum):
+    """Why a resumed stream could not replay everything the client missed."""
+
+    CURSOR_TOO_OLD = "CURSOR_TOO_OLD"
+    CURSOR_UNKNOWN = "CURSOR_UNKNOWN"
+    TOO_MANY_MISSED = "TOO_MANY_MISSED"
+
+    @property
+    def description(self) -> str:
+        return {
+            "CURSOR_TOO_OLD": "Events after the cursor were pruned (`EVENT_RETENTION_DAYS`).",
+            "CURSOR_UNKNOWN": "`after` is no event of this project, or `afterSeq` is beyond "
+            "its newest event.",
+            "TOO_MANY_MISSED": "More events were missed than the server replays "
+            "(`EVENT_REPLAY_MAX`).",
+        }[self.name]
+
+
+class EventStreamMessage(graphene.ObjectType):
+    """One message of `projectEventStream`/`taskEventStream`. The first says where the stream
+    stands (`recovered`, `reason`, `fromSeq`; `event` null); every later one carries an `event`
+    (and null `recovered`)."""
+
+    recovered = graphene.Boolean(
+        description="First message only. True: every event after the cursor (or, without one, "
+        "after `fromSeq`) follows, in `seq` order. False: the replay could not be complete "
+        "(`reason`); the stream is live from `fromSeq`, so fetch the current state first."
+    )
+    reason = graphene.Field(
+        EventStreamReason, description="First message only, when `recovered` is false."
+    )
+    from_seq = graphene.Int(
+        description="First message only: the stream delivers every event whose `seq` is greater."
+    )
+    event = graphene.Field(Event, description="An event; null in the first message.")
+
+
+def _message(root: Any) -> dict[str, Any]:
+    if isinstance(root, ResumePoint):
+        return {
+            "recovered": root.recovered,
+            "reason": root.reason,
+            "from_seq": root.from_seq,
+            "event": None,
+        }
+    return {"recovered": None, "reason": None, "from_seq": None, "event": root}
 
 
 class EventSource(Protocol):
@@ -29,7 +90,9 @@ class EventSource(Protocol):
         project_id: object = None,
         task_id: object = None,
         after: str | None = None,
-    ) -> AsyncIterator[dict[str, Any]]: ...
+        after_seq: int | None = None,
+        announce: bool = False,
+    ) -> AsyncIterator[Any]: ...
 
 
 def _source(root: Any) -> EventSource:
@@ -46,28 +109,81 @@ class Subscription(graphene.ObjectType):
         graphene.NonNull(Event),
         project_id=graphene.ID(required=True, description="The project's global ID."),
         after=graphene.String(description=AFTER),
-        description="Every event of a project; `after` replays from that event id first.",
+        after_seq=graphene.Int(description=AFTER_SEQ),
+        description="Every event of a project; `after` replays from that event id first. A "
+        "replay that cannot be complete ends the subscription with an error coded with the "
+        "reason (see `projectEventStream`).",
     )
     task_events = graphene.Field(
         graphene.NonNull(Event),
         task_id=graphene.ID(required=True, description="The task's global ID."),
         after=graphene.String(description=AFTER),
-        description="Every event of a task; `after` replays from that event id first.",
+        after_seq=graphene.Int(description=AFTER_SEQ),
+        description="Every event of a task; `after` replays from that event id first. A "
+        "replay that cannot be complete ends the subscription with an error coded with the "
+        "reason (see `taskEventStream`).",
+    )
+    project_event_stream = graphene.Field(
+        graphene.NonNull(EventStreamMessage),
+        project_id=graphene.ID(required=True, description="The project's global ID."),
+        after=graphene.String(description=AFTER),
+        after_seq=graphene.Int(description=AFTER_SEQ),
+        description="`projectEvents` with continuity a client can check: a first message says "
+        "whether the replay is complete (`recovered`), then one message per event.",
+    )
+    task_event_stream = graphene.Field(
+        graphene.NonNull(EventStreamMessage),
+        task_id=graphene.ID(required=True, description="The task's global ID."),
+        after=graphene.String(description=AFTER),
+        after_seq=graphene.Int(description=AFTER_SEQ),
+        description="`taskEvents` with continuity a client can check (see `projectEventStream`).",
     )
 
     @staticmethod
     async def subscribe_project_events(
-        root: Any, info: Any, project_id: str, after: str | None = None
+        root: Any, info: Any, project_id: str, after: str | None = None, after_seq: Any = None
     ) -> AsyncIterator[dict[str, Any]]:
-        async for event in _source(root)(info.context, project_id=project_id, after=after):
+        source = _source(root)(
+            info.context, project_id=project_id, after=after, after_seq=after_seq
+        )
+        async for event in source:
             yield event
 
     @staticmethod
     async def subscribe_task_events(
-        root: Any, info: Any, task_id: str, after: str | None = None
+        root: Any, info: Any, task_id: str, after: str | None = None, after_seq: Any = None
     ) -> AsyncIterator[dict[str, Any]]:
-        async for event in _source(root)(info.context, task_id=task_id, after=after):
+        source = _source(root)(info.context, task_id=task_id, after=after, after_seq=after_seq)
+        async for event in source:
             yield event
+
+    @staticmethod
+    async def subscribe_project_event_stream(
+        root: Any, info: Any, project_id: str, after: str | None = None, after_seq: Any = None
+    ) -> AsyncIterator[Any]:
+        source = _source(root)(
+            info.context, project_id=project_id, after=after, after_seq=after_seq, announce=True
+        )
+        async for item in source:
+            yield item
+
+    @staticmethod
+    async def subscribe_task_event_stream(
+        root: Any, info: Any, task_id: str, after: str | None = None, after_seq: Any = None
+    ) -> AsyncIterator[Any]:
+        source = _source(root)(
+            info.context, task_id=task_id, after=after, after_seq=after_seq, announce=True
+        )
+        async for item in source:
+            yield item
+
+    @staticmethod
+    def resolve_project_event_stream(root: Any, info: Any, **args: Any) -> dict[str, Any]:
+        return _message(root)
+
+    @staticmethod
+    def resolve_task_event_stream(root: Any, info: Any, **args: Any) -> dict[str, Any]:
+        return _message(root)
 
     @staticmethod
     def resolve_project_events(root: dict[str, Any], info: Any, **args: Any) -> dict[str, Any]:

@@ -332,6 +332,17 @@ OUTBOX_SWEEP_IN_PROCESS = env_bool("OUTBOX_SWEEP_IN_PROCESS", not REDIS_URL)
 # Test hook only (the crash test): the web process waits this long before dispatching.
 OUTBOX_TEST_DISPATCH_DELAY_SECONDS = env_float("OUTBOX_TEST_DISPATCH_DELAY_SECONDS", 0)
 
+# --- Event log continuity and retention (tasks.continuity, tasks.retention) ----------------------
+# Events are kept this long; a stream resumed from further back answers `CURSOR_TOO_OLD`.
+EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 90)
+# How often beat prunes the log (tasks.prune_events), in seconds.
+EVENT_PRUNE_INTERVAL_SECONDS = env_float("EVENT_PRUNE_INTERVAL_SECONDS", 3600)
+# A resume that would replay more events than this answers `TOO_MANY_MISSED` (re-fetch instead).
+EVENT_REPLAY_MAX = env_int("EVENT_REPLAY_MAX", 1000)
+# Bench only (bench/, never production): number events from an in-process counter instead of the
+# log row upsert, to measure what `seq` costs a write. Breaks gap-free numbering across processes.
+EVENT_SEQ_BENCH_COUNTER = env_bool("EVENT_SEQ_BENCH_COUNTER", False)
+
 # --- Outgoing webhooks (tasks.webhook_delivery, tasks.outbound) -----------------------------------
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10)
@@ -573,6 +584,9 @@ WEBSOCKET_RECHECK_SECONDS = float(os.environ.get("WEBSOCKET_RECHECK_SECONDS", ""
 # Per socket: active graphql-transport-ws subscriptions, and event executions in flight.
 WEBSOCKET_MAX_SUBSCRIPTIONS = env_int("WEBSOCKET_MAX_SUBSCRIPTIONS", 20)
 WEBSOCKET_MAX_CONCURRENT_OPERATIONS = env_int("WEBSOCKET_MAX_CONCURRENT_OPERATIONS", 4)
+# Frames queued for a client that does not read before its socket is closed with 4410 ("resume":
+# realtime/base.py): dropping events silently would leave its stream incomplete.
+WEBSOCKET_SEND_QUEUE_LIMIT = env_int("WEBSOCKET_SEND_QUEUE_LIMIT", 10_000)
 
 # --- Logging: one JSON object a line --------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()

@@ -29,7 +29,10 @@ logger = logging.getLogger(__name__)
 CLOSE_TOO_BIG = 1009
 CLOSE_POLICY = 1008
 CLOSE_INTERNAL = 1011
-SEND_QUEUE_LIMIT = 10_000
+# Frames were dropped for a client that did not read (outbox overflow): the stream is no longer
+# complete, so the client is told to reconnect and resume from the last `seq` it has. Private
+# (4000-4999), on both socket kinds; graphql-ws clients retry on it (not one of their fatal codes).
+CLOSE_RESUME = 4410
 
 
 class TokenBucket:
@@ -54,7 +57,9 @@ class RelayConsumer(AsyncWebsocketConsumer):
     closing = False
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        self.outbox = Outbox(send, limit=SEND_QUEUE_LIMIT, on_overflow=self._overflowed)
+        self.outbox = Outbox(
+            send, limit=int(settings.WEBSOCKET_SEND_QUEUE_LIMIT), on_overflow=self._overflowed
+        )
         self.rate = TokenBucket(
             float(settings.WEBSOCKET_RATE_LIMIT_PER_SECOND),
             float(settings.WEBSOCKET_RATE_LIMIT_BURST),
@@ -120,7 +125,7 @@ class RelayConsumer(AsyncWebsocketConsumer):
 
     def _overflowed(self) -> None:
         logger.warning("closing a socket whose client does not read")
-        self.close_now(CLOSE_POLICY, "client too slow")
+        self.close_now(CLOSE_RESUME, "client too slow: events dropped, resume")
 
     def release(self) -> None:
         """Drop streams and watches; called on close. Must not block."""

@@ -1,9 +1,13 @@
 """Plain JSON WebSockets: `/ws/projects/<id>/` and `/ws/tasks/<id>/` (API.md).
 
-Client -> server: `authenticate`, `resume`, `ping`, and on a task `comment.create`.
-Server -> client: `ready` (authenticated and live), `event`, `pong`, `ack`, `error`.
+Client -> server: `authenticate`, `resume` (`after`: an event id, or `afterSeq`: an `Event.seq`),
+`ping`, and on a task `comment.create`.
+Server -> client: `ready` (authenticated and live; `fromSeq`: every event after it follows),
+`resumed` (the answer to `resume`: `recovered` true and `fromSeq`, or false with a `reason`,
+tasks.continuity), `event`, `pong`, `ack`, `error`.
 Close codes: 4401 bad or expired credentials, 4403 missing scope or removed from the project,
-4404 not a member / unknown id, 1011 channel layer lost, 1008 rate limit, 1009 message too big.
+4404 not a member / unknown id, 4410 events were dropped for a slow client (resume),
+1011 channel layer lost, 1008 rate limit, 1009 message too big.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from django.conf import settings
 from graph.ids import decode_id
 from project.auth import READ_SCOPE, WRITE_SCOPE, Refusal
 from tasks import services
+from tasks.continuity import ResumePoint
 from tasks.errors import NotFound, PermissionDenied, ValidationError
 from tasks.events import comment_data
 from tasks.selectors import project_get, task_get
@@ -25,7 +30,7 @@ from tasks.selectors import project_get, task_get
 from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
 from .groups import LayerUnavailable
-from .streams import EventStream, log_position_now, parse_cursor
+from .streams import EventStream, log_position_now, parse_cursor, parse_seq, start_point
 from .watch import Watch, get_watchdog
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -71,6 +76,11 @@ class EventsConsumer(RelayConsumer):
         """(project id, task id) of the target as `user` may see it; NotFound otherwise."""
         return project_get(user, self.target_id).pk, None
 
+    def _resolve_start(self, user: Any) -> tuple[int, int | None, ResumePoint]:
+        """The target and where its stream starts, in one trip to the database thread."""
+        project_id, task_id = self.resolve_project(user)
+        return project_id, task_id, start_point(project_id, task_id, position=self.position)
+
     async def start(self, credentials: Credentials) -> None:
         if self.auth_timer is not None:
             self.auth_timer.cancel()
@@ -79,7 +89,7 @@ class EventsConsumer(RelayConsumer):
             return
         user = credentials.user
         try:
-            project_id, task_id = await database_sync_to_async(self.resolve_project)(user)
+            project_id, task_id, point = await database_sync_to_async(self._resolve_start)(user)
         except NotFound:
             self.close_now(CLOSE_NOT_FOUND, "not found")
             return
@@ -95,8 +105,9 @@ class EventsConsumer(RelayConsumer):
         ready: dict[str, Any] = {"type": "ready", "projectId": project_id}
         if task_id is not None:
             ready["taskId"] = task_id
+        ready["fromSeq"] = point.from_seq
         try:
-            await self.stream.open(self.position, joined=lambda: self.send_text(_dumps(ready)))
+            await self.stream.open(point.from_seq, joined=lambda: self.send_text(_dumps(ready)))
         except LayerUnavailable:
             self.close_now(CLOSE_INTERNAL, "event stream unavailable")
             return
@@ -157,7 +168,7 @@ class EventsConsumer(RelayConsumer):
         if kind == "ping":
             self.send_text('{"type":"pong"}')
         elif kind == "resume":
-            await self._resume(message.get("after"))
+            await self._resume(message.get("after"), message.get("afterSeq"))
         elif kind == "comment.create" and self.target_type == "Task":
             await self._comment_create(message.get("body"), request_id)
         elif kind == "authenticate":
@@ -175,18 +186,35 @@ class EventsConsumer(RelayConsumer):
             return
         await self.start(credentials)
 
-    async def _resume(self, after: object) -> None:
+    async def _resume(self, after: object, after_seq: object) -> None:
+        """Answers `resumed` (is the replay complete?), then replays what the socket missed; a
+        replay that cannot be complete replays nothing: the client re-fetches state, and the
+        socket stays live as it was."""
         try:
             cursor = parse_cursor(after)
+            seq = parse_seq(after_seq)
         except ValueError:
-            cursor = None
-        if cursor is None or self.stream is None:
-            self.error("invalid_cursor", "`after` must be an event id.")
+            cursor = seq = None
+        if (cursor is None) == (seq is None) or self.stream is None:
+            self.error(
+                "invalid_cursor", "Send `after` (an event id) or `afterSeq` (an `Event.seq`)."
+            )
+            return
+        stream = self.stream
+        point = await database_sync_to_async(start_point)(
+            stream.project_id, stream.task_id, position=0, after_id=cursor, after_seq=seq
+        )
+        resumed: dict[str, Any] = {"type": "resumed", "recovered": point.recovered}
+        if point.reason is not None:
+            resumed["reason"] = point.reason
+        resumed["fromSeq"] = point.from_seq
+        self.send_text(_dumps(resumed))
+        if not point.recovered:
             return
         try:
-            await self.stream.replay(cursor)
+            await stream.replay(point.from_seq)
         except NotFound:
-            self.stream.revoke()
+            stream.revoke()
 
     async def _comment_create(self, body: object, request_id: Any) -> None:
         assert self.credentials is not None

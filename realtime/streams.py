@@ -1,18 +1,28 @@
 """One subscriber's stream of a project's (or a task's) events: live events from the hub plus
 replay from the event log, with no event missed or delivered twice at the boundary.
 
-Every stream starts from a position in the log: the client's cursor (`after`), or else the log's
-newest event id read when the subscription was received (`log_position`). Then: buffer live
-events, join the hub (so nothing published from then on is lost), read the log after the
-position, flush the buffer. Every delivered id is remembered (a bounded window), so an event both
-read from the log and relayed live goes out once. A fresh subscription is thus gap-free from the
-moment it was received: what commits while the process joins the group comes from the log.
+Every stream starts from a place in its project's log (a `seq`, tasks.continuity): the
+client's cursor (`afterSeq`, or the `seq` of the event `after`), or else where the log stood when
+the subscription was received (the newest event id then, `log_position`, mapped to the project's
+`seq`). Then: buffer live events, join the hub (so nothing published from then on is lost), read
+the log after the position in `seq` order, flush the buffer. Every delivered `seq` is remembered
+(a bounded window), so an event both read from the log and relayed live goes out once. A fresh
+subscription is thus gap-free from the moment it was received: what commits while the process
+joins the group comes from the log.
+
+A project stream also delivers live events in `seq` order. Two changes to one project commit in
+`seq` order, but their events are published after commit by whichever process made them, so one
+can overtake the other on the way (or one can be lost with its process until the outbox sweeper
+sends it again). A live event whose `seq` skips one is therefore held, and the log, which already
+holds every lower number, fills the gap before it goes out. (A task stream's numbers skip the
+other tasks' events, so it cannot tell a gap; it delivers live events as they come.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import binascii
+import logging
 import time
 import weakref
 from collections import deque
@@ -24,11 +34,15 @@ from channels.db import database_sync_to_async
 from django.db import OperationalError
 from graphql_relay import from_global_id, to_global_id
 
+from tasks.continuity import ResumePoint, resume_point, seq_of_position
+from tasks.errors import NotFound
 from tasks.events import event_payload
 from tasks.models import Event
 from tasks.selectors import project_events, task_events
 
 from .groups import get_hub
+
+logger = logging.getLogger(__name__)
 
 REPLAY_PAGE = 500
 LOCKED_RETRIES = 50
@@ -55,6 +69,15 @@ def parse_cursor(value: object) -> int | None:
         if type_name == "Event" and raw.isdigit():
             return int(raw)
     raise ValueError("invalid cursor")
+
+
+def parse_seq(value: object) -> int | None:
+    """A client's `afterSeq` (a non-negative integer); ValueError otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ValueError("invalid seq")
 
 
 def _read_log[T](read: Callable[[], T]) -> T:
@@ -102,12 +125,31 @@ async def log_position_now() -> int:
     return await asyncio.shield(reading)
 
 
-def _log_page(user: Any, project_id: int, task_id: int | None, after: int) -> list[dict[str, Any]]:
-    """A page of the log after `after`, as the user may see it now (NotFound if they may not)."""
+def start_point(
+    project_id: int,
+    task_id: int | None,
+    *,
+    position: int,
+    after_id: int | None = None,
+    after_seq: int | None = None,
+) -> ResumePoint:
+    """Where a stream of the project (or task) starts: after the client's cursor when it gave one
+    (with the verdict on its replay, tasks.continuity), else where the log stood at `position`."""
+    if after_id is None and after_seq is None:
+        return ResumePoint(_read_log(lambda: seq_of_position(project_id, position)))
+    return _read_log(
+        lambda: resume_point(project_id, after_id=after_id, after_seq=after_seq, task_id=task_id)
+    )
+
+
+def _log_page(
+    user: Any, project_id: int, task_id: int | None, after_seq: int
+) -> list[dict[str, Any]]:
+    """A page of the log after `after_seq`, as the user may see it now (NotFound if not)."""
     if task_id is None:
-        events = project_events(user, project_id, after=after)
+        events = project_events(user, project_id, after_seq=after_seq)
     else:
-        events = task_events(user, task_id, after=after)
+        events = task_events(user, task_id, after_seq=after_seq)
     return _read_log(lambda: [event_payload(event) for event in events[:REPLAY_PAGE]])
 
 
@@ -137,15 +179,20 @@ class EventStream:
         self._revoked = revoked
         self._lost = lost
         self._buffer: list[tuple[dict[str, Any], str | None]] | None = None
-        self._seen: set[str] = set()
-        self._seen_order: deque[str] = deque()
+        self._seen: set[int] = set()
+        self._seen_order: deque[int] = deque()
+        # Project streams only: the highest `seq` delivered, and the log read filling a gap.
+        self._ordered = task_id is None
+        self._last = 0
+        self._filling: asyncio.Task[None] | None = None
         self.active = False
 
-    async def open(self, after: int, joined: Callable[[], None] | None = None) -> None:
+    async def open(self, after_seq: int, joined: Callable[[], None] | None = None) -> None:
         """Joins the hub, calls `joined()` (live from here on), then delivers the log after
-        `after` and the live events that arrived meanwhile. Raises `LayerUnavailable`, or
+        `after_seq` and the live events that arrived meanwhile. Raises `LayerUnavailable`, or
         `NotFound` when replay finds the target gone."""
         self._buffer = []
+        self._last = after_seq
         self.active = True
         try:
             await get_hub().join(self.project_id, self)
@@ -156,13 +203,13 @@ class EventStream:
             raise
         if joined is not None:
             joined()
-        await self.replay(after)
+        await self.replay(after_seq)
 
-    async def replay(self, after: int) -> None:
+    async def replay(self, after_seq: int) -> None:
         if self._buffer is None:
             self._buffer = []
         try:
-            cursor = after
+            cursor = after_seq
             while self.active:
                 page = await database_sync_to_async(_log_page)(
                     self.user, self.project_id, self.task_id, cursor
@@ -171,17 +218,21 @@ class EventStream:
                     self._emit(event, None)
                 if len(page) < REPLAY_PAGE:
                     break
-                cursor = int(page[-1]["id"])
+                cursor = int(page[-1]["seq"])
         finally:
             buffered, self._buffer = self._buffer, None
+            if self._ordered:
+                buffered.sort(key=lambda item: int(item[0]["seq"]))
             for event, text in buffered:
                 if self.active:
-                    self._emit(event, text)
+                    self._offer(event, text)  # a gap left in them starts another fill
 
     def close(self) -> None:
         if self.active:
             self.active = False
             get_hub().leave(self.project_id, self)
+        if self._filling is not None:
+            self._filling.cancel()
 
     # --- Hub callbacks -----------------------------------------------------------------------
 
@@ -193,10 +244,7 @@ class EventStream:
             return
         if self._task_gid is not None and event.get("taskId") != self._task_gid:
             return
-        if self._buffer is not None:
-            self._buffer.append((event, text))
-            return
-        self._emit(event, text)
+        self._offer(event, text)
 
     def on_layer_lost(self) -> None:
         if self.active:
@@ -215,12 +263,40 @@ class EventStream:
         user = (event.get("data") or {}).get("user") or {}
         return bool(user.get("pk") == self.user_id)
 
-    def _emit(self, event: dict[str, Any], text: str | None) -> None:
-        event_id = event["id"]
-        if event_id in self._seen:
+    def _offer(self, event: dict[str, Any], text: str | None) -> None:
+        """A live event: buffered while the log is read, held for a fill if it skips a `seq`
+        (project streams), else delivered."""
+        if self._buffer is not None:
+            self._buffer.append((event, text))
             return
-        self._seen.add(event_id)
-        self._seen_order.append(event_id)
+        seq = int(event["seq"])
+        if self._ordered and seq > self._last + 1 and seq not in self._seen:
+            self._buffer = [(event, text)]
+            self._filling = asyncio.get_running_loop().create_task(self._fill(self._last))
+            return
+        self._emit(event, text)
+
+    async def _fill(self, after_seq: int) -> None:
+        """Reads the log after `after_seq` to deliver what a live event skipped, then the live
+        events held meanwhile. A log that cannot be read ends the stream as a lost layer does
+        (the client resumes)."""
+        try:
+            await self.replay(after_seq)
+        except asyncio.CancelledError:
+            raise
+        except NotFound:
+            self.revoke()
+        except Exception:
+            logger.exception("filling a gap in a live stream failed")
+            self.on_layer_lost()
+
+    def _emit(self, event: dict[str, Any], text: str | None) -> None:
+        seq = int(event["seq"])  # one project per stream: its `seq` identifies the event
+        if seq in self._seen:
+            return
+        self._seen.add(seq)
+        self._seen_order.append(seq)
         if len(self._seen_order) > SEEN_WINDOW:
             self._seen.discard(self._seen_order.popleft())
+        self._last = max(self._last, seq)
         self._deliver(event, text)

@@ -5,6 +5,11 @@
 not see the target (at subscribe time, or later when removed from the project),
 `BAD_USER_INPUT` for a malformed cursor; and `LayerUnavailable` when the channel layer is lost
 (the socket then closes with 1011).
+
+With `announce`, the first item is the stream's `tasks.continuity.ResumePoint` (recovered or not,
+and why); without it (the original `projectEvents`/`taskEvents`), a replay that cannot be complete
+ends the subscription with an `error` coded with the reason (`CURSOR_TOO_OLD`, `CURSOR_UNKNOWN`,
+`TOO_MANY_MISSED`), so an existing client is never left silently incomplete either.
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ from graphql import GraphQLError
 
 from graph.ids import decode_id
 from project.auth import Refusal
+from tasks.continuity import ResumePoint
 from tasks.errors import NotFound
 from tasks.selectors import project_get, task_get
 
 from .auth import Credentials
 from .groups import LayerUnavailable
-from .streams import EventStream, log_position_now, parse_cursor
+from .streams import EventStream, log_position_now, parse_cursor, parse_seq, start_point
 from .watch import Watch, get_watchdog
 
 _REVOKED = object()
@@ -56,6 +62,14 @@ def _not_found(what: str) -> GraphQLError:
     return GraphQLError(f"{what} not found.", extensions={"code": "NOT_FOUND"})
 
 
+def gap_error(point: ResumePoint) -> GraphQLError:
+    return GraphQLError(
+        f"The replay cannot be complete ({point.reason}); fetch the current state, then "
+        "subscribe again without a cursor.",
+        extensions={"code": point.reason, "fromSeq": point.from_seq},
+    )
+
+
 def _target(user: Any, project_id: object, task_id: object) -> tuple[int, int | None]:
     if task_id is not None:
         task = task_get(user, decode_id(task_id, "Task"))
@@ -64,8 +78,14 @@ def _target(user: Any, project_id: object, task_id: object) -> tuple[int, int | 
 
 
 async def event_source(
-    context: Any, *, project_id: object = None, task_id: object = None, after: object = None
-) -> AsyncIterator[dict[str, Any]]:
+    context: Any,
+    *,
+    project_id: object = None,
+    task_id: object = None,
+    after: object = None,
+    after_seq: object = None,
+    announce: bool = False,
+) -> AsyncIterator[Any]:
     what = "Task" if task_id is not None else "Project"
     user = getattr(context, "user", None)
     if user is None or not user.is_authenticated:
@@ -77,17 +97,36 @@ async def event_source(
             "`after` must be an event id.", extensions={"code": "BAD_USER_INPUT"}
         ) from None
     try:
-        target_project, target_task = await database_sync_to_async(_target)(
-            user, project_id, task_id
+        seq = parse_seq(after_seq)
+    except ValueError:
+        raise GraphQLError(
+            "`afterSeq` must be a non-negative `Event.seq`.", extensions={"code": "BAD_USER_INPUT"}
+        ) from None
+    if cursor is not None and seq is not None:
+        raise GraphQLError(
+            "Give `after` or `afterSeq`, not both.", extensions={"code": "BAD_USER_INPUT"}
         )
+    position = getattr(context, "log_position", None)
+    if position is None:
+        position = await log_position_now()
+
+    def target_and_start() -> tuple[int, int | None, ResumePoint]:
+        """The target and where its stream starts, in one trip to the database thread."""
+        target_project, target_task = _target(user, project_id, task_id)
+        point = start_point(
+            target_project, target_task, position=position, after_id=cursor, after_seq=seq
+        )
+        return target_project, target_task, point
+
+    try:
+        target_project, target_task, point = await database_sync_to_async(target_and_start)()
     except NotFound:
         raise _not_found(what) from None
-
-    if cursor is None:
-        cursor = getattr(context, "log_position", None)
-        if cursor is None:
-            cursor = await log_position_now()
+    if not point.recovered and not announce:
+        raise gap_error(point)
     queue: asyncio.Queue[Any] = asyncio.Queue()
+    if announce:
+        queue.put_nowait(point)
 
     def deliver(event: dict[str, Any], _text: str | None) -> None:
         queue.put_nowait(event)
@@ -110,7 +149,7 @@ async def event_source(
     watch = Watch(context.credentials, target_project, lost)
     try:
         try:
-            await stream.open(cursor)
+            await stream.open(point.from_seq)
         except NotFound:
             raise _not_found(what) from None
         get_watchdog().add(watch)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import outbox
+from . import outbox, retention
 from .uploads.processing import process
 from .webhook_delivery import run_attempt
 
@@ -16,6 +16,16 @@ from .webhook_delivery import run_attempt
 def sweep_outbox() -> int:
     """Dispatches committed events still undispatched after their grace period."""
     return outbox.sweep()
+
+
+# --- Event retention (tasks.retention), run by Celery beat (project/celery.py) -------------------
+
+
+@shared_task(name="tasks.prune_events", ignore_result=True)  # type: ignore[untyped-decorator]
+def prune_events() -> int:
+    """Deletes events older than `EVENT_RETENTION_DAYS`; a resume from before them then answers
+    `CURSOR_TOO_OLD`. Safe to run concurrently (each project is pruned under its log row lock)."""
+    return retention.prune(before=retention.retention_cutoff())
 
 
 # --- Webhooks (tasks.webhook_delivery) ------------------------------------------------------------

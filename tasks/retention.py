@@ -8,10 +8,12 @@ below that, something it never saw is gone and it must re-fetch state instead.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from .models import Event, OutboxEntry, ProjectLog
 
@@ -53,6 +55,11 @@ def prune_project(project_id: int, *, before: datetime) -> int:
         log.pruned_seq = through
         log.save(update_fields=["pruned_seq"])
         return deleted.get(Event._meta.label, 0)
+
+
+def retention_cutoff() -> datetime:
+    """Events created before this are past `EVENT_RETENTION_DAYS` and may be pruned."""
+    return timezone.now() - timedelta(days=int(settings.EVENT_RETENTION_DAYS))
 
 
 def prune(*, before: datetime) -> int:

@@ -191,26 +191,43 @@ def task_attachments(actor: Actor | None, task_id: object) -> QuerySet[Attachmen
 
 
 def project_events(
-    actor: Actor | None, project_id: object, *, after: int | None = None
+    actor: Actor | None,
+    project_id: object,
+    *,
+    after: int | None = None,
+    after_seq: int | None = None,
 ) -> QuerySet[Event]:
+    """The project's events after the event id `after` (oldest first), or, with `after_seq`,
+    after that place in the project's log, in `seq` (commit) order: what a stream replays."""
     project = project_get(actor, project_id)
     queryset = Event.objects.filter(project=project).select_related("actor")
-    return _after(queryset, after).order_by("id")
+    return _after(queryset, after, after_seq)
 
 
 def task_events(
-    actor: Actor | None, task_id: object, *, after: int | None = None
+    actor: Actor | None,
+    task_id: object,
+    *,
+    after: int | None = None,
+    after_seq: int | None = None,
 ) -> QuerySet[Event]:
+    """The task's events; `after`/`after_seq` as in `project_events` (the project's `seq`)."""
     task = task_get(actor, task_id)
     queryset = Event.objects.filter(project_id=task.project_id, task_id=task.pk).select_related(
         "actor"
     )
-    return _after(queryset, after).order_by("id")
+    return _after(queryset, after, after_seq)
 
 
-def _after(queryset: QuerySet[Event], after: int | None) -> QuerySet[Event]:
+def _after(
+    queryset: QuerySet[Event], after: int | None, after_seq: int | None = None
+) -> QuerySet[Event]:
+    if after_seq is not None:
+        if after_seq >= MAX_ID:
+            return queryset.none()
+        return queryset.filter(seq__gt=max(after_seq, 0)).order_by("seq")
     if after is None:
-        return queryset
+        return queryset.order_by("id")
     if after >= MAX_ID:
         return queryset.none()
-    return queryset.filter(id__gt=max(after, 0))
+    return queryset.filter(id__gt=max(after, 0)).order_by("id")

@@ -191,9 +191,16 @@ def test_mutation_takes_one_input_and_returns_errors(served: GraphQLSchema, name
 
 
 def test_subscription_root(served: GraphQLSchema) -> None:
+    # API.md's signatures plus `afterSeq` (issue 20), an optional argument: existing calls hold.
     assert signature(served, "Subscription", "projectEvents") == (
-        "projectEvents(projectId: ID!, after: String): Event!"
+        "projectEvents(projectId: ID!, after: String, afterSeq: Int): Event!"
     )
     assert signature(served, "Subscription", "taskEvents") == (
-        "taskEvents(taskId: ID!, after: String): Event!"
+        "taskEvents(taskId: ID!, after: String, afterSeq: Int): Event!"
+    )
+    assert signature(served, "Subscription", "projectEventStream") == (
+        "projectEventStream(projectId: ID!, after: String, afterSeq: Int): EventStreamMessage!"
+    )
+    assert signature(served, "Subscription", "taskEventStream") == (
+        "taskEventStream(taskId: ID!, after: String, afterSeq: Int): EventStreamMessage!"
     )

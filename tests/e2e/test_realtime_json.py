@@ -212,11 +212,12 @@ def test_resume_replays_exactly_the_missed_events(asgi_server, project, task, me
     missed = [comment_over_socket(asgi_server, task, token, f"missed {n}") for n in range(3)]
     with subscribe(asgi_server, f"/ws/projects/{project.pk}/", token) as ws:
         send(ws, {"type": "resume", "after": last_seen})
-        replayed = drain_quiet(ws)
+        resumed, *replayed = drain_quiet(ws)
+        assert resumed["type"] == "resumed" and resumed["recovered"] is True
         assert [m["event"]["data"]["id"] for m in replayed] == [a["comment"]["id"] for a in missed]
         # Resuming again from the start of the gap sends nothing twice on this socket.
         send(ws, {"type": "resume", "after": last_seen})
-        assert drain_quiet(ws) == []
+        assert [m["type"] for m in drain_quiet(ws)] == ["resumed"]
         comment_over_socket(asgi_server, task, token, "live")
         assert receive_event(ws)["data"]["body"] == "live"
 

@@ -1,7 +1,8 @@
 // Live project events with gap-free resumption: walk the activity log to its end (the feed's
 // history and the cursor), subscribe to `projectEvents(after: <last seen id>)`, and after any
 // drop resubscribe with the id of the last event actually received, so the server replays
-// whatever happened while the connection was down.
+// whatever happened while the connection was down. A resume the server cannot complete (events
+// pruned, too many missed: an error coded with the reason) starts over from the activity log.
 import { CombinedGraphQLErrors } from "@apollo/client/errors";
 import { useEffect, useRef, useState } from "react";
 
@@ -10,6 +11,8 @@ import { describeError } from "./errors";
 import { ACTIVITY, PROJECT_EVENTS, type ProjectEvent } from "./operations";
 
 const FEED_LENGTH = 200;
+// Error codes of a resume whose replay cannot be complete: re-read state instead of retrying.
+const RESYNC = ["CURSOR_TOO_OLD", "CURSOR_UNKNOWN", "TOO_MANY_MISSED"];
 
 interface ActivityData {
   activity: {
@@ -26,13 +29,13 @@ export function useProjectEvents(projectId: string, onEvent: (event: ProjectEven
 
   useEffect(() => {
     let stopped = false;
-    let lastId = "0";
+    let lastId: string | null = "0";
     let attempt = 0;
     let retryTimer: number | undefined;
     let subscription: { unsubscribe(): void } | null = null;
 
     const receive = (event: ProjectEvent) => {
-      if (Number(event.id) <= Number(lastId)) return; // replayed twice around a reconnect
+      if (lastId !== null && Number(event.id) <= Number(lastId)) return; // replayed twice around a reconnect
       lastId = event.id;
       setEvents((previous) => [event, ...previous].slice(0, FEED_LENGTH));
       onEventRef.current(event);
@@ -48,6 +51,13 @@ export function useProjectEvents(projectId: string, onEvent: (event: ProjectEven
           CombinedGraphQLErrors.is(reason) && reason.errors.some((e) => e.extensions?.code === "NOT_FOUND");
         if (notFound) {
           setError("You no longer have access to this project.");
+          return;
+        }
+        const resync =
+          CombinedGraphQLErrors.is(reason) &&
+          reason.errors.some((e) => RESYNC.includes(String(e.extensions?.code)));
+        if (resync) {
+          void start(true);
           return;
         }
         attempt += 1;
@@ -70,7 +80,9 @@ export function useProjectEvents(projectId: string, onEvent: (event: ProjectEven
         });
     };
 
-    const start = async () => {
+    // `resyncing`: the log no longer reaches back to the cursor; if it holds nothing at all now,
+    // subscribe from where it stands (no cursor) rather than from its start.
+    const start = async (resyncing = false) => {
       const history: ProjectEvent[] = [];
       let after: string | null = null;
       try {
@@ -93,6 +105,7 @@ export function useProjectEvents(projectId: string, onEvent: (event: ProjectEven
       }
       if (stopped) return;
       if (history.length) lastId = history[history.length - 1].id;
+      else if (resyncing) lastId = null;
       setEvents(history.reverse());
       subscribe();
     };
