@@ -23,6 +23,7 @@ from .ids import decode_id
 from .inputs import task_list_args, task_query
 from .model_types import ModelObjectType
 from .pagination import paginate, paginate_comments
+from .presence import presence_field, resolve_project_presence
 from .scalars import JSON
 from .webhook_types import Webhook, project_webhooks
 
@@ -321,6 +322,11 @@ class Project(ModelObjectType):
         graphene.NonNull(graphene.List(graphene.NonNull(Webhook))),
         description="Outgoing webhooks, for admins and the owner; empty for everyone else.",
     )
+    presence = presence_field()
+
+    @staticmethod
+    def resolve_presence(root: models.Project, info: Any) -> list[dict[str, Any]]:
+        return resolve_project_presence(root.pk)
 
     @staticmethod
     def resolve_webhooks(root: models.Project, info: Any) -> list[models.Webhook]:

@@ -573,6 +573,11 @@ WEBSOCKET_RECHECK_SECONDS = float(os.environ.get("WEBSOCKET_RECHECK_SECONDS", ""
 # Per socket: active graphql-transport-ws subscriptions, and event executions in flight.
 WEBSOCKET_MAX_SUBSCRIPTIONS = env_int("WEBSOCKET_MAX_SUBSCRIPTIONS", 20)
 WEBSOCKET_MAX_CONCURRENT_OPERATIONS = env_int("WEBSOCKET_MAX_CONCURRENT_OPERATIONS", 4)
+# Presence (tasks/presence.py): a viewer whose process stops refreshing it is gone within
+# PRESENCE_TTL_SECONDS; each process pushes at most one presence list per project per
+# PRESENCE_THROTTLE_SECONDS (always the latest).
+PRESENCE_TTL_SECONDS = env_float("PRESENCE_TTL_SECONDS", 30)
+PRESENCE_THROTTLE_SECONDS = env_float("PRESENCE_THROTTLE_SECONDS", 1)
 
 # --- Logging: one JSON object a line --------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
