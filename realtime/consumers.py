@@ -1,7 +1,8 @@
 """Plain JSON WebSockets: `/ws/projects/<id>/` and `/ws/tasks/<id>/` (API.md).
 
-Client -> server: `authenticate`, `resume`, `ping`, and on a task `comment.create`.
-Server -> client: `ready` (authenticated and live), `event`, `pong`, `ack`, `error`.
+Client -> server: `authenticate`, `resume`, `ping`, `presence`, and on a task `comment.create`.
+Server -> client: `ready` (authenticated and live), `event`, `pong`, `ack`, `error`, and
+`presence` (once the client sent one; realtime/presence.py).
 Close codes: 4401 bad or expired credentials, 4403 missing scope or removed from the project,
 4404 not a member / unknown id, 1011 channel layer lost, 1008 rate limit, 1009 message too big.
 """
@@ -237,7 +238,8 @@ class EventsConsumer(RelayConsumer):
                 raise NotFound("task")
             return int(task.pk)
 
-        return await database_sync_to_async(lookup)()
+        task_id: int = await database_sync_to_async(lookup)()
+        return task_id
 
     async def _comment_create(self, body: object, request_id: Any) -> None:
         assert self.credentials is not None
