@@ -17,12 +17,8 @@ from tasks.errors import NotFound
 from tasks.selectors import project_get, task_get
 
 from .presence import Present
-from .subscriptions import event_source
+from .subscriptions import _not_found, event_source
 from .watch import Watch, get_watchdog
-
-
-def _not_found(what: str) -> GraphQLError:
-    return GraphQLError(f"{what} not found.", extensions={"code": "NOT_FOUND"})
 
 
 def _target(user: Any, project_id: object, task_id: object) -> tuple[int, int | None]:
@@ -82,11 +78,7 @@ async def presence_source(
             if revoked:
                 raise _not_found("Project")
             if latest:
-                viewers = latest.pop()
-                fresh = getattr(context, "fresh", None)
-                if fresh is not None:
-                    fresh()
-                yield viewers
+                yield latest.pop()
     finally:
         present.close()
         get_watchdog().discard(watch)

@@ -4,7 +4,6 @@ of the survivor's lists within `PRESENCE_TTL_SECONDS`."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +16,7 @@ from tests.factories import make_task, make_token
 from tests.live import ProcessServer
 
 from .realtime_client import receive_until, send, subscribe
-from .test_realtime_scale import database_url_of_test_db
+from .test_realtime_scale import two_processes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.postgres]
 
@@ -27,20 +26,12 @@ TTL = 4.0
 @pytest.fixture
 def two_servers(transactional_db: Any) -> Iterator[tuple[ProcessServer, ProcessServer]]:
     get_store().clear()
-    env = {
-        "DATABASE_URL": database_url_of_test_db(),
-        "REDIS_URL": os.environ["REDIS_URL"],
-        "PRESENCE_TTL_SECONDS": str(TTL),
-        "PRESENCE_THROTTLE_SECONDS": "0.2",
-    }
-    servers = [ProcessServer(env), ProcessServer(env)]
     try:
-        for server in servers:
-            server.start()
-        yield servers[0], servers[1]
+        with two_processes(
+            PRESENCE_TTL_SECONDS=str(TTL), PRESENCE_THROTTLE_SECONDS="0.2"
+        ) as servers:
+            yield servers
     finally:
-        for server in servers:
-            server.stop()
         get_store().clear()
 
 

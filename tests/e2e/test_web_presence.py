@@ -3,27 +3,17 @@ other's avatars, and one editing a task shows "… is editing" in the other's ta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tasks.presence import get_store
 from tests.e2e.web_browser import LIVE, db, open_board, open_person
 from tests.factories import make_task
 
+from .test_presence import _presence  # noqa: F401  (autouse: short TTL, an empty store)
 from .test_web_board import app_url, browser  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(autouse=True)
-def _presence(settings: Any) -> Iterator[None]:
-    settings.PRESENCE_TTL_SECONDS = 6
-    settings.PRESENCE_THROTTLE_SECONDS = 0.2
-    get_store().clear()
-    yield
-    get_store().clear()
 
 
 def test_two_people_see_each_other_and_who_is_editing(
