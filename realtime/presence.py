@@ -83,7 +83,11 @@ class PresenceHub:
     async def put(self, project_id: int, presence: Presence) -> None:
         self.local[presence.connection] = (project_id, presence)
         self._ensure_heartbeat()
-        await _in_thread(get_store().put, [(project_id, presence)])
+        try:
+            await _in_thread(get_store().put, [(project_id, presence)])
+        except Exception:  # presence is best effort: a socket never fails for it
+            logger.warning("writing presence failed", exc_info=True)
+            return
         self._announce(project_id)
 
     def remove(self, connection: str) -> None:
@@ -94,7 +98,11 @@ class PresenceHub:
         project_id = found[0]
 
         async def remove() -> None:
-            await _in_thread(get_store().remove, project_id, connection)
+            try:
+                await _in_thread(get_store().remove, project_id, connection)
+            except Exception:  # the entry expires instead
+                logger.warning("removing presence failed", exc_info=True)
+                return
             self._announce(project_id)
 
         self._spawn(remove())
@@ -133,7 +141,11 @@ class PresenceHub:
             watched.reader = asyncio.get_running_loop().create_task(self._listen(project_id))
         watched.watchers[watcher] = None
         self._ensure_heartbeat()
-        current = viewers(await _in_thread(get_store().entries, project_id))
+        try:
+            current = viewers(await _in_thread(get_store().entries, project_id))
+        except Exception:  # the heartbeat reads again
+            logger.warning("reading presence failed", exc_info=True)
+            current = []
         if watched.last is None:
             watched.last = current
         return current

@@ -19,6 +19,7 @@ Expiry uses each process's wall clock: the processes of one deployment must keep
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -29,6 +30,8 @@ from typing import Any, Protocol
 import orjson
 from django.conf import settings
 from graphql_relay import to_global_id
+
+logger = logging.getLogger(__name__)
 
 
 def ttl_seconds() -> float:
@@ -225,5 +228,11 @@ def viewers(entries: Iterable[Presence]) -> list[dict[str, Any]]:
 
 
 def project_viewers(project_id: int) -> list[dict[str, Any]]:
-    """Who is present in the project now (see `viewers`). The caller checks membership."""
-    return viewers(get_store().entries(project_id))
+    """Who is present in the project now (see `viewers`). The caller checks membership.
+    Best effort, like the cache: with Redis unreachable, nobody (logged), never an error."""
+    try:
+        entries = get_store().entries(project_id)
+    except Exception:
+        logger.warning("reading presence failed", exc_info=True)
+        return []
+    return viewers(entries)

@@ -218,3 +218,36 @@ def test_removing_a_member_removes_their_presence(asgi_server, project, task, ow
             assert response.status_code == 204
             receive_until(board, presence_is({("olivia", None, False)}))
             assert close_code(other) == 4403
+
+
+def test_the_subscription_refuses_bad_arguments(asgi_server, project, owner, outsider):
+    from tests.factories import make_project
+
+    elsewhere = make_task(make_project(outsider, name="Other"), outsider, title="Theirs")
+    project_id = to_global_id("Project", project.pk)
+    transport = WebsocketsTransport(
+        url=f"{asgi_server.ws_url}/graphql",
+        init_payload={"authorization": f"Bearer {make_token(owner)}"},
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+    )
+
+    async def refusal(session: Any, variables: dict[str, Any]) -> list[str]:
+        try:
+            async for _ in session.subscribe(GraphQLRequest(PRESENCE, variable_values=variables)):
+                pass
+        except TransportQueryError as refused:
+            return [e["extensions"]["code"] for e in refused.errors or []]
+        return []
+
+    async def scenario() -> list[list[str]]:
+        results = []
+        async with Client(transport=transport) as session:
+            for variables in [
+                {"projectId": project_id, "editing": True},  # editing needs a task
+                {"projectId": project_id, "taskId": to_global_id("Task", elsewhere.pk)},
+                {"projectId": "garbage"},
+            ]:
+                results.append(await refusal(session, variables))
+        return results
+
+    assert asyncio.run(scenario()) == [["BAD_USER_INPUT"], ["NOT_FOUND"], ["NOT_FOUND"]]

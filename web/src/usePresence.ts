@@ -2,6 +2,7 @@
 // whether its edit form is in use). Subscribing is what makes this tab present, so a change of
 // task or editing resubscribes; the server throttles the lists it sends. After a drop it
 // resubscribes with a backoff, like useProjectEvents.
+import { CombinedGraphQLErrors } from "@apollo/client/errors";
 import { useEffect, useState } from "react";
 
 import { apolloClient } from "./apollo";
@@ -18,10 +19,13 @@ export function usePresence(projectId: string, taskId: string | null, editing: b
 
     const subscribe = () => {
       let done = false;
-      const retry = () => {
+      const retry = (reason?: unknown) => {
         if (done || stopped) return;
         done = true;
         subscription?.unsubscribe();
+        const notFound =
+          CombinedGraphQLErrors.is(reason) && reason.errors.some((e) => e.extensions?.code === "NOT_FOUND");
+        if (notFound) return setViewers([]); // no longer a member: the board says so already
         attempt += 1;
         retryTimer = window.setTimeout(subscribe, Math.min(10_000, 250 * 2 ** attempt));
       };
@@ -33,12 +37,12 @@ export function usePresence(projectId: string, taskId: string | null, editing: b
         })
         .subscribe({
           next: (result) => {
-            if (result.error) return retry();
+            if (result.error) return retry(result.error);
             attempt = 0;
             if (result.data) setViewers(result.data.projectPresence);
           },
           error: retry,
-          complete: retry,
+          complete: () => retry(),
         });
     };
 
