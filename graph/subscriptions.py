@@ -23,6 +23,7 @@ import graphene
 from tasks.continuity import ResumePoint
 
 from .errors import bad_user_input
+from .presence import Presence
 from .types import Event
 
 AFTER = "An event id (`Event.id`): replay every later event first, so nothing is missed."
@@ -95,6 +96,16 @@ class EventSource(Protocol):
     ) -> AsyncIterator[Any]: ...
 
 
+class PresenceSource(Protocol):
+    """`realtime.presence_source.presence_source`, the `presence` attribute of the root: makes
+    the caller present while iterated; yields the project's presence list (items of
+    `tasks.presence.viewers`) now and on every change."""
+
+    def __call__(
+        self, context: Any, *, project_id: object, task_id: object = None, editing: bool = False
+    ) -> AsyncIterator[list[dict[str, Any]]]: ...
+
+
 def _source(root: Any) -> EventSource:
     if not callable(root):
         raise bad_user_input("Subscriptions run over WebSocket (graphql-transport-ws).")
@@ -138,6 +149,38 @@ class Subscription(graphene.ObjectType):
         after_seq=graphene.Int(description=AFTER_SEQ),
         description="`taskEvents` with continuity a client can check (see `projectEventStream`).",
     )
+
+    project_presence = graphene.Field(
+        graphene.NonNull(graphene.List(graphene.NonNull(Presence))),
+        project_id=graphene.ID(required=True, description="The project's global ID."),
+        task_id=graphene.ID(description="The task you have open (a task of that project)."),
+        editing=graphene.Boolean(description="You are editing that task (needs `taskId`)."),
+        description="Who is viewing the project: the whole list now, then again on every "
+        "change (at most one list per `PRESENCE_THROTTLE_SECONDS`, always the latest). You are "
+        "present yourself (on `taskId`, `editing` it) while subscribed.",
+    )
+
+    @staticmethod
+    async def subscribe_project_presence(
+        root: Any,
+        info: Any,
+        project_id: str,
+        task_id: str | None = None,
+        editing: bool | None = None,
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        source: PresenceSource | None = getattr(root, "presence", None)
+        if source is None:
+            raise bad_user_input("Subscriptions run over WebSocket (graphql-transport-ws).")
+        async for viewers in source(
+            info.context, project_id=project_id, task_id=task_id, editing=bool(editing)
+        ):
+            yield viewers
+
+    @staticmethod
+    def resolve_project_presence(
+        root: list[dict[str, Any]], info: Any, **args: Any
+    ) -> list[dict[str, Any]]:
+        return root
 
     @staticmethod
     async def subscribe_project_events(

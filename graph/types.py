@@ -24,6 +24,7 @@ from .ids import decode_id
 from .inputs import task_list_args, task_query
 from .model_types import ModelObjectType
 from .pagination import paginate, paginate_comments
+from .presence import presence_field, resolve_project_presence
 from .scalars import JSON
 from .webhook_types import Webhook, project_webhooks
 
@@ -332,6 +333,12 @@ class Project(ModelObjectType):
     @staticmethod
     def resolve_changes_cursor(root: models.Project, info: Any) -> str:
         return changes_cursor(info, root.pk)
+
+    presence = presence_field()
+
+    @staticmethod
+    def resolve_presence(root: models.Project, info: Any) -> list[dict[str, Any]]:
+        return resolve_project_presence(root.pk)
 
     @staticmethod
     def resolve_webhooks(root: models.Project, info: Any) -> list[models.Webhook]:

@@ -588,6 +588,12 @@ WEBSOCKET_MAX_CONCURRENT_OPERATIONS = env_int("WEBSOCKET_MAX_CONCURRENT_OPERATIO
 # realtime/base.py): dropping events silently would leave its stream incomplete.
 WEBSOCKET_SEND_QUEUE_LIMIT = env_int("WEBSOCKET_SEND_QUEUE_LIMIT", 10_000)
 
+# Presence (tasks/presence.py): a viewer whose process stops refreshing it is gone within
+# PRESENCE_TTL_SECONDS; each process pushes at most one presence list per project per
+# PRESENCE_THROTTLE_SECONDS (always the latest).
+PRESENCE_TTL_SECONDS = env_float("PRESENCE_TTL_SECONDS", 30)
+PRESENCE_THROTTLE_SECONDS = env_float("PRESENCE_THROTTLE_SECONDS", 1)
+
 # --- Logging: one JSON object a line --------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 LOGGING = {

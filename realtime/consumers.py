@@ -1,10 +1,11 @@
 """Plain JSON WebSockets: `/ws/projects/<id>/` and `/ws/tasks/<id>/` (API.md).
 
 Client -> server: `authenticate`, `resume` (`after`: an event id, or `afterSeq`: an `Event.seq`),
-`ping`, and on a task `comment.create`.
+`ping`, `presence`, and on a task `comment.create`.
 Server -> client: `ready` (authenticated and live; `fromSeq`: every event after it follows),
 `resumed` (the answer to `resume`: `recovered` true and `fromSeq`, or false with a `reason`,
-tasks.continuity), `event`, `pong`, `ack`, `error`.
+tasks.continuity), `event`, `pong`, `ack`, `error`, and `presence` (once the client sent one;
+realtime/presence.py).
 Close codes: 4401 bad or expired credentials, 4403 missing scope or removed from the project,
 4404 not a member / unknown id, 4410 events were dropped for a slow client (resume),
 1011 channel layer lost, 1008 rate limit, 1009 message too big.
@@ -30,6 +31,7 @@ from tasks.selectors import project_get, task_get
 from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
 from .groups import LayerUnavailable
+from .presence import Present
 from .streams import EventStream, log_position_now, parse_cursor, parse_seq, start_point
 from .watch import Watch, get_watchdog
 
@@ -48,6 +50,7 @@ class EventsConsumer(RelayConsumer):
     stream: EventStream | None = None
     watch: Watch | None = None
     auth_timer: asyncio.TimerHandle | None = None
+    present: Present | None = None
 
     async def connect(self) -> None:
         # Where the log stands as the handshake is received: the stream starts there, so it
@@ -127,6 +130,9 @@ class EventsConsumer(RelayConsumer):
 
         self.watch = Watch(credentials, project_id, lost)
         get_watchdog().add(self.watch)
+        # Present as a viewer (of the task, on a task socket) for as long as the socket is open.
+        self.present = Present(project_id, user)
+        await self.present.set(task_id=task_id, editing=False)
 
     def _deliver(self, event: dict[str, Any], text: str | None) -> None:
         self.send_text(text if text is not None else _dumps({"type": "event", "event": event}))
@@ -138,6 +144,8 @@ class EventsConsumer(RelayConsumer):
             self.stream.close()
         if self.watch is not None:
             get_watchdog().discard(self.watch)
+        if self.present is not None:
+            self.present.close()
 
     # --- Client messages ---------------------------------------------------------------------
 
@@ -169,6 +177,8 @@ class EventsConsumer(RelayConsumer):
             self.send_text('{"type":"pong"}')
         elif kind == "resume":
             await self._resume(message.get("after"), message.get("afterSeq"))
+        elif kind == "presence":
+            await self._presence(message)
         elif kind == "comment.create" and self.target_type == "Task":
             await self._comment_create(message.get("body"), request_id)
         elif kind == "authenticate":
@@ -215,6 +225,49 @@ class EventsConsumer(RelayConsumer):
             await stream.replay(point.from_seq)
         except NotFound:
             stream.revoke()
+
+    async def _presence(self, message: dict[str, Any]) -> None:
+        """`{"type": "presence", "taskId"?, "editing"?}`: where this socket's user is (a task of
+        the project, or the board when `taskId` is null; a task socket stays on its task) and
+        whether they edit it; from the first one on, the socket also receives
+        `{"type": "presence", "viewers": [...]}` now and on every change."""
+        if self.present is None:
+            return
+        editing = message.get("editing", False)
+        if not isinstance(editing, bool):
+            self.error("bad_request", "`editing` must be true or false.")
+            return
+        raw_task = message.get("taskId")
+        task_id = self.present.presence.task_id
+        if self.target_type == "Project":
+            try:
+                task_id = None if raw_task is None else await self._task_of_project(raw_task)
+            except NotFound:
+                self.error("not_found", "Task not found in this project.")
+                return
+        if editing and task_id is None:
+            self.error("bad_request", "`editing` needs a task: send its `taskId`.")
+            return
+        await self.present.set(task_id=task_id, editing=editing)
+        current = await self.present.watch(self._push_presence)
+        if current is not None:
+            self._push_presence(current)
+
+    def _push_presence(self, viewers: list[dict[str, Any]]) -> None:
+        self.send_text(_dumps({"type": "presence", "viewers": viewers}))
+
+    async def _task_of_project(self, raw_task: object) -> int:
+        assert self.credentials is not None and self.present is not None
+        user, project_id = self.credentials.user, self.present.project_id
+
+        def lookup() -> int:
+            task = task_get(user, decode_id(raw_task, "Task"))
+            if task.project_id != project_id:
+                raise NotFound("task")
+            return int(task.pk)
+
+        task_id: int = await database_sync_to_async(lookup)()
+        return task_id
 
     async def _comment_create(self, body: object, request_id: Any) -> None:
         assert self.credentials is not None

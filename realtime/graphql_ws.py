@@ -30,9 +30,10 @@ from project.auth import READ_SCOPE, bearer_from_header
 from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
 from .groups import LayerUnavailable
+from .presence_source import subscription_root
 from .shared_results import next_payload, shared_key
 from .streams import log_position_now
-from .subscriptions import SubscriptionContext, event_source
+from .subscriptions import SubscriptionContext
 from .watch import Watch, get_watchdog
 
 logger = logging.getLogger(__name__)
@@ -244,7 +245,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
         prefix = f'{{"id":{_dumps(operation_id)},"type":"next","payload":'
         context = SubscriptionContext(self.credentials, log_position=position)
         # The event source is the subscription's root value: graph/ does not import realtime/.
-        stream = await subscribe(prepared, event_source, context)
+        stream = await subscribe(prepared, subscription_root, context)
         if isinstance(stream, ExecutionResult):
             # Variables that do not fit the operation, as over HTTP.
             self._send_error(operation_id, _formatted(stream.errors or [], "BAD_USER_INPUT"))

@@ -5,6 +5,7 @@ channels-redis 4.3 + redis-py 8)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -29,9 +30,10 @@ def database_url_of_test_db() -> str:
     return f"{base}/{connection.settings_dict['NAME']}"
 
 
-@pytest.fixture
-def two_servers(transactional_db: Any) -> Iterator[tuple[ProcessServer, ProcessServer]]:
-    env = {"DATABASE_URL": database_url_of_test_db(), "REDIS_URL": os.environ["REDIS_URL"]}
+@contextlib.contextmanager
+def two_processes(**env: str) -> Iterator[tuple[ProcessServer, ProcessServer]]:
+    """Two server processes on the test database and Redis, with more `env`."""
+    env = {"DATABASE_URL": database_url_of_test_db(), "REDIS_URL": os.environ["REDIS_URL"], **env}
     servers = [ProcessServer(env), ProcessServer(env)]
     try:
         for server in servers:
@@ -40,6 +42,12 @@ def two_servers(transactional_db: Any) -> Iterator[tuple[ProcessServer, ProcessS
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture
+def two_servers(transactional_db: Any) -> Iterator[tuple[ProcessServer, ProcessServer]]:
+    with two_processes() as servers:
+        yield servers
 
 
 def test_a_change_through_one_process_reaches_a_subscriber_on_the_other(

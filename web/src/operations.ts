@@ -281,3 +281,25 @@ export const DELETE_ATTACHMENT = gql`
     }
   }
 `;
+
+export interface PresenceItem {
+  user: User;
+  taskId: string | null;
+  editing: boolean;
+  since: string;
+}
+
+export const PROJECT_PRESENCE = gql`
+  subscription ProjectPresence($projectId: ID!, $taskId: ID, $editing: Boolean) {
+    projectPresence(projectId: $projectId, taskId: $taskId, editing: $editing) {
+      user {
+        id
+        username
+        displayName
+      }
+      taskId
+      editing
+      since
+    }
+  }
+`;

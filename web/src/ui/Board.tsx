@@ -9,6 +9,8 @@ import {
   PRIORITIES,
   STATUSES,
   UPDATE_TASK,
+  VIEWER,
+  type PresenceItem,
   type ProjectEvent,
   type Role,
   type Task,
@@ -19,6 +21,7 @@ import {
 } from "../operations";
 import { followLink, href, navigate } from "../router";
 import { useProjectEvents } from "../useProjectEvents";
+import { initials, usePresence } from "../usePresence";
 import { TaskPanel } from "./TaskPanel";
 
 export interface BoardData {
@@ -77,6 +80,12 @@ export function Board({ projectId, openTaskId }: { projectId: string; openTaskId
   );
   const { events, error: liveError } = useProjectEvents(projectId, onEvent);
 
+  // Presence: this tab is on the board or the open task, editing while its form is in use.
+  const [editing, setEditing] = useState(false);
+  useEffect(() => setEditing(false), [openTaskId]);
+  const { data: me } = useQuery<{ viewer: User }>(VIEWER);
+  const others = usePresence(projectId, openTaskId, editing).filter((item) => item.user.id !== me?.viewer.id);
+
   const project = data?.project;
   const role = project?.viewerRole ?? null;
   const permissions: Permissions = {
@@ -117,6 +126,7 @@ export function Board({ projectId, openTaskId }: { projectId: string; openTaskId
             Your role: {role?.toLowerCase()}
             {!permissions.canEdit && " (read only)"}
           </span>
+          <Viewers others={others} />
         </div>
         {liveError && (
           <p className="error" role="alert">
@@ -186,10 +196,27 @@ export function Board({ projectId, openTaskId }: { projectId: string; openTaskId
           members={members}
           permissions={permissions}
           events={events}
+          others={others}
+          onEditingChange={setEditing}
           onClose={closePanel}
         />
       )}
     </div>
+  );
+}
+
+function Viewers({ others }: { others: PresenceItem[] }) {
+  const people = new Map<string, PresenceItem>();
+  for (const item of others) if (!people.has(item.user.id) || item.editing) people.set(item.user.id, item);
+  if (people.size === 0) return null;
+  return (
+    <ul className="presence" aria-label="Also viewing">
+      {[...people.values()].map(({ user, editing }) => (
+        <li key={user.id} className={editing ? "avatar editing" : "avatar"} title={`${user.displayName}${editing ? " (editing)" : ""}`} aria-label={user.displayName}>
+          {initials(user.displayName)}
+        </li>
+      ))}
+    </ul>
   );
 }
 

@@ -56,9 +56,11 @@ interface Props {
   members: { user: User }[];
   canEdit: boolean;
   latestUpdate: ProjectEvent | null;
+  /** True while focus is inside the form (others then see "… is editing"). */
+  onEditingChange?: (editing: boolean) => void;
 }
 
-export function TaskEditor({ task, members, canEdit, latestUpdate }: Props) {
+export function TaskEditor({ task, members, canEdit, latestUpdate, onEditingChange }: Props) {
   const client = useApolloClient();
   const [base, setBase] = useState<Task>(task);
   const [draft, setDraft] = useState<Draft>(() => draftOf(task));
@@ -153,6 +155,10 @@ export function TaskEditor({ task, members, canEdit, latestUpdate }: Props) {
     <form
       className="editor"
       aria-label="Edit task"
+      onFocus={() => onEditingChange?.(true)}
+      onBlur={(event) => {
+        if (!event.currentTarget.contains(event.relatedTarget as Node | null)) onEditingChange?.(false);
+      }}
       onSubmit={(event) => {
         event.preventDefault();
         void save(conflict ? conflict.theirs.version : base.version);

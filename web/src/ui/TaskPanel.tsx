@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from "react";
 
 import { describeEvent, formatTime } from "../describe";
 import { describeError, describeUserErrors } from "../errors";
-import { ADD_COMMENT, DELETE_TASK, TASK_DETAIL, VIEWER, type ProjectEvent, type Task, type User, type UserError } from "../operations";
+import { ADD_COMMENT, DELETE_TASK, TASK_DETAIL, VIEWER, type PresenceItem, type ProjectEvent, type Task, type User, type UserError } from "../operations";
 import { Attachments, type AttachmentItem } from "./Attachments";
 import type { Permissions } from "./Board";
 import { TaskEditor } from "./TaskEditor";
@@ -21,6 +21,9 @@ interface Props {
   members: { user: User }[];
   permissions: Permissions;
   events: ProjectEvent[];
+  /** Everyone else present in the project (usePresence). */
+  others: PresenceItem[];
+  onEditingChange: (editing: boolean) => void;
   onClose: () => void;
 }
 
@@ -31,7 +34,7 @@ function eventTaskId(event: ProjectEvent): string | null {
   return event.type.startsWith("task.") && typeof data.id === "string" ? data.id : null;
 }
 
-export function TaskPanel({ taskId, members, permissions, events, onClose }: Props) {
+export function TaskPanel({ taskId, members, permissions, events, others, onEditingChange, onClose }: Props) {
   const { data, loading, error, refetch } = useQuery<{ task: TaskDetail | null }>(TASK_DETAIL, { variables: { id: taskId } });
   const { data: viewer } = useQuery<{ viewer: User }>(VIEWER);
   const panel = useRef<HTMLElement>(null);
@@ -47,8 +50,10 @@ export function TaskPanel({ taskId, members, permissions, events, onClose }: Pro
     }
   }, [latestEventId, refetch]);
 
+  // Focus once, on opening: not on every re-render of the board (a new `onClose`), which would
+  // pull focus out of the edit form.
+  useEffect(() => panel.current?.focus(), []);
   useEffect(() => {
-    panel.current?.focus();
     const onKey = (event: KeyboardEvent) => event.key === "Escape" && onClose();
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
@@ -57,6 +62,7 @@ export function TaskPanel({ taskId, members, permissions, events, onClose }: Pro
   const task = data?.task;
   const deleted = events.some((event) => event.type === "task.deleted" && eventTaskId(event) === taskId);
   const taskEvents = events.filter((event) => eventTaskId(event) === taskId);
+  const editors = [...new Set(others.filter((item) => item.taskId === taskId && item.editing).map((item) => item.user.displayName))];
 
   return (
     <aside className="panel" role="dialog" aria-modal="false" aria-label="Task details" tabIndex={-1} ref={panel}>
@@ -77,9 +83,20 @@ export function TaskPanel({ taskId, members, permissions, events, onClose }: Pro
           This task was deleted, or you cannot see it.
         </p>
       )}
+      {editors.length > 0 && (
+        <p className="editing-indicator" aria-live="polite">
+          {editors.join(", ")} {editors.length > 1 ? "are" : "is"} editing
+        </p>
+      )}
       {task && !deleted && (
         <>
-          <TaskEditor task={task} members={members} canEdit={permissions.canEdit} latestUpdate={taskEvents.find((e) => e.type === "task.updated") ?? null} />
+          <TaskEditor
+            task={task}
+            members={members}
+            canEdit={permissions.canEdit}
+            latestUpdate={taskEvents.find((e) => e.type === "task.updated") ?? null}
+            onEditingChange={onEditingChange}
+          />
           {(permissions.canModerate || (permissions.canEdit && task.createdBy?.id === viewer?.viewer.id)) && (
             <DeleteTask task={task} onDeleted={onClose} />
           )}
