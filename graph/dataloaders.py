@@ -111,10 +111,12 @@ class Loaders:
         for task in tasks:
             self.task_ids.add(task.pk)
             self.project_ids.add(task.project_id)
-            if task.assignee_id is not None:
-                self.user_ids.add(task.assignee_id)
-            if task.created_by_id is not None:
-                self.user_ids.add(task.created_by_id)
+            joined = task._state.fields_cache  # users joined by the list's select_related
+            for name, key in (("assignee", task.assignee_id), ("created_by", task.created_by_id)):
+                if key is not None:
+                    self.user_ids.add(key)
+                    if name in joined:
+                        self.users.prime(key, joined[name])
             self.tasks.prime(task.pk, task)
 
     def saw_projects(self, projects: Iterable[Project]) -> None:
