@@ -3,7 +3,7 @@ Python, without the socket, uvicorn or the load generator, and without the noise
 machine (process time counts only this process's own work, whoever else runs).
 
     python -m bench.profile                  # TaskHub and the peers, every workload, a table
-    python -m bench.profile --site taskhub --only graphql-50 --pyinstrument out.html
+    python -m bench.profile --site taskhub --only graphql-50 --profile out.html
 
 Each workload is warmed up, then `--iterations` requests are timed one by one with
 `time.process_time()` (only the request: cache busting and the client's own setup are outside);
@@ -103,6 +103,15 @@ def run_site(
         project_id, token = bench_env.prepare_data()
     workloads = _workloads(site, project_id, token)
     names = [name for name in workloads if not only or name in only]
+    if profile and profile.endswith(".pstats"):
+        import cProfile
+
+        (name,) = names
+        measure(workloads[name], 1, 1)
+        with cProfile.Profile() as profiler:
+            measure(workloads[name], iterations, 1)
+        profiler.dump_stats(profile)
+        return {}
     if profile:
         from pyinstrument import Profiler
 
@@ -128,11 +137,16 @@ def main() -> int:
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--pyinstrument", metavar="FILE", help="profile one workload into FILE")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="profile one workload (--only) into FILE: cProfile stats for *.pstats, else"
+        " pyinstrument (HTML for *.html, text otherwise; pyinstrument is not a dependency)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if args.site != "both":
-        figures = run_site(args.site, args.only, args.iterations, args.rounds, args.pyinstrument)
+        figures = run_site(args.site, args.only, args.iterations, args.rounds, args.profile)
         if args.json:
             print(json.dumps(figures))
         else:
