@@ -1,5 +1,7 @@
-"""`PlannedRepresentation` (tasks/api/serializers.py) answers exactly what DRF's generic
-`Serializer.to_representation` answers, for every kind of value a task holds, in any time zone."""
+"""The REST task list's shortcuts answer exactly what the general path answers:
+`PlannedRepresentation` (tasks/api/serializers.py) what DRF's generic
+`Serializer.to_representation` answers, for every kind of value a task holds, in any time zone;
+`filters.plain_query` what the FilterSet makes of the same query string."""
 
 from __future__ import annotations
 
@@ -62,3 +64,33 @@ def test_fields_it_does_not_plan_take_drfs_path(tasks: list[Task]) -> None:
     rows = WithExtras(tasks, many=True).data
     assert [row["shout"] for row in rows] == [task.title.upper() for task in tasks]
     assert [row["assignee_name"] for row in rows] == [None, "mia", None]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "project=12", "project=007", "project=2147483647", "page_size=5&project=3&cursor=x",
+     "project=0", "project=2147483648", "project=%EF%BC%91", "project=1&project=2",
+     "project=+1", "project=1&status=todo", "ordering=title", "project=", "project=1.0"],
+)  # fmt: skip
+def test_the_plain_query_is_the_filtersets_query(query: str) -> None:
+    from django.http import QueryDict
+    from rest_framework.exceptions import ValidationError
+
+    from tasks.api import filters
+
+    params = QueryDict(query)
+    plain = filters.plain_query(params)
+    try:
+        full: Any = filters.filterset_query(params)
+    except ValidationError:
+        full = "invalid"
+    plain_ones = {
+        "",
+        "project=12",
+        "project=007",
+        "project=2147483647",
+        "page_size=5&project=3&cursor=x",
+    }
+    assert (plain is not None) == (query in plain_ones)  # anything else: the FilterSet decides
+    if plain is not None:
+        assert plain == full
