@@ -229,8 +229,8 @@ def _comment_page_rows(db: str, task_ids: list[int], offset: int, limit: int) ->
     compiling that queryset (Django wraps a filtered window in a subquery) took as long as
     running it, 8% of a `tasks(first: 50)` request measured in-process with cProfile
     (bench/PROFILES.md). Names come from the models' metadata and values are converted by the
-    backend's own converters, as the compiler would; tests/graph/test_query_count.py and
-    test_pagination.py check the pages."""
+    backend's own converters, as the compiler would; tests/graph/test_comment_page_rows.py
+    holds the pages equal to the ORM's."""
     connection = connections[db]
     quote = connection.ops.quote_name
     comment_meta, user_model = Comment._meta, get_user_model()
