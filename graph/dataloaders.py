@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.db import connections, router
-from django.db.models import Count, Model
+from django.db.models import Count, Field, Model
 from django.db.models.base import ModelState
 
 from tasks.models import Attachment, Comment, Membership, Project, Task
@@ -233,23 +233,24 @@ def _comment_page_rows(db: str, task_ids: list[int], offset: int, limit: int) ->
     holds the pages equal to the ORM's."""
     connection = connections[db]
     quote = connection.ops.quote_name
-    comment_meta, user_model = Comment._meta, get_user_model()
-    fields = [comment_meta.get_field(name.removesuffix("_id")) for name in COMMENT_FIELDS]
-    authors = [user_model._meta.get_field(name) for name in USER_FIELDS[1:]]
-    column = {name: quote(comment_meta.get_field(name).column) for name in ("task", "id")}
-    inner = ", ".join(quote(field.column) for field in fields)
-    outer = ", ".join(f"c.{quote(field.column)}" for field in fields)
-    author_columns = ", ".join(f"u.{quote(field.column)}" for field in authors)
-    created = quote(comment_meta.get_field("created_at").column)
-    author_id = quote(comment_meta.get_field("author").column)
+    user_model = get_user_model()
+    fields = [_concrete(Comment, name.removesuffix("_id")) for name in COMMENT_FIELDS]
+    authors = [_concrete(user_model, name) for name in USER_FIELDS[1:]]
+
+    def column(model: type[Model], name: str) -> str:
+        return quote(str(_concrete(model, name).column))
+
+    inner = ", ".join(quote(str(field.column)) for field in fields)
+    outer = ", ".join(f"c.{quote(str(field.column))}" for field in fields)
+    author_columns = ", ".join(f"u.{quote(str(field.column))}" for field in authors)
+    task, created = column(Comment, "task"), column(Comment, "created_at")
     placeholders = ", ".join(["%s"] * len(task_ids))
-    task = column["task"]
     sql = (
         f"SELECT {outer}, {author_columns} FROM (SELECT {inner}, ROW_NUMBER() OVER"  # noqa: S608
-        f" (PARTITION BY {task} ORDER BY {created} ASC, {column['id']} ASC) AS position"
-        f" FROM {quote(comment_meta.db_table)} WHERE {task} IN ({placeholders})) c"
+        f" (PARTITION BY {task} ORDER BY {created} ASC, {column(Comment, 'id')} ASC) AS position"
+        f" FROM {quote(Comment._meta.db_table)} WHERE {task} IN ({placeholders})) c"
         f" LEFT OUTER JOIN {quote(user_model._meta.db_table)} u"
-        f" ON u.{quote(user_model._meta.pk.column)} = c.{author_id}"
+        f" ON u.{column(user_model, 'id')} = c.{column(Comment, 'author')}"
         f" WHERE c.position > %s AND c.position <= %s ORDER BY c.{task}, c.position"
     )  # names from the models' metadata; every value is a parameter
     converters = []
@@ -260,7 +261,7 @@ def _comment_page_rows(db: str, task_ids: list[int], offset: int, limit: int) ->
             converters.append((index, col, found))
     with connection.cursor() as cursor:
         cursor.execute(sql, [*task_ids, offset, offset + limit])
-        rows = cursor.fetchall()
+        rows: list[Any] = cursor.fetchall()
     if not converters:
         return rows
     converted = []
@@ -273,6 +274,12 @@ def _comment_page_rows(db: str, task_ids: list[int], offset: int, limit: int) ->
             values[index] = value
         converted.append(values)
     return converted
+
+
+def _concrete(model: type[Model], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
 
 
 def _instance[M: Model](

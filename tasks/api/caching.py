@@ -89,7 +89,7 @@ def put(key: str | None, data: Any, headers: dict[str, str]) -> None:
     cache.set(key, {"data": plain, "headers": headers}, timeout=seconds)
 
 
-class PrerenderedResponse(Response):  # type: ignore[misc]
+class PrerenderedResponse(Response):
     """A JSON body rendered once, by the view's own renderer, when the page was built: sent as is
     on that request and on every cache hit. DRF's normal path keeps `data` and renders it in
     `rendered_content`; a hit through that path deserialised, re-serialised and re-encoded the
@@ -100,7 +100,7 @@ class PrerenderedResponse(Response):  # type: ignore[misc]
         self._body = body
         super().__init__(None, headers=headers)
 
-    @property  # type: ignore[override]
+    @property
     def data(self) -> Any:
         return json.loads(self._body)
 
@@ -109,7 +109,7 @@ class PrerenderedResponse(Response):  # type: ignore[misc]
         pass  # DRF's __init__ assigns None: the body is the data
 
     @property
-    def rendered_content(self) -> bytes:
+    def rendered_content(self) -> bytes:  # type: ignore[override]
         renderer = self.accepted_renderer
         charset = renderer.charset
         media_type = renderer.media_type

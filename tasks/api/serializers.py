@@ -230,7 +230,7 @@ class PlannedRepresentation(serializers.Serializer[Any]):
         for field in self._readable_fields:
             attrs = field.source_attrs
             convert = _converter(field) if len(attrs) == 1 else None
-            plan.append((field.field_name, attrs[0] if convert else None, convert, field))
+            plan.append((str(field.field_name), attrs[0] if convert else None, convert, field))
         return plan
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
