@@ -36,11 +36,11 @@ def _bench_database_url(url: str) -> str:
     return urlunparse(parsed._replace(path=f"/{BENCH_DB_NAME}"))
 
 
-def configure() -> None:
+def configure(settings_module: str | None = None) -> None:
     """Production-like settings for this process and the servers it starts."""
     OUT.mkdir(parents=True, exist_ok=True)
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="project.settings",
+        DJANGO_SETTINGS_MODULE=settings_module or "project.settings",
         DEBUG="0",
         SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnop",
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",

@@ -254,7 +254,7 @@ def run(*, project_id: int, token: str, quick: bool) -> list[str]:
 
     task_id = Task.objects.filter(project_id=project_id).values_list("pk", flat=True).first()
     project_gid, task_gid = to_global_id("Project", project_id), to_global_id("Task", task_id)
-    n, changes, samples = 1000, (5 if quick else 20), (20 if quick else 60)
+    n, changes, samples = 1000, (5 if quick else 20), (10 if quick else 60)
 
     # Memory first, on a fresh server: 1,000 idle subscribed sockets.
     with Server(workers=1, cpu=SERVER_CPU) as server:

@@ -12,9 +12,9 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Model, Window
+from django.db import connections, router
+from django.db.models import Count, Field, Model
 from django.db.models.base import ModelState
-from django.db.models.functions import RowNumber
 
 from tasks.models import Attachment, Comment, Membership, Project, Task
 from tasks.selectors import visible_projects, visible_tasks
@@ -111,10 +111,12 @@ class Loaders:
         for task in tasks:
             self.task_ids.add(task.pk)
             self.project_ids.add(task.project_id)
-            if task.assignee_id is not None:
-                self.user_ids.add(task.assignee_id)
-            if task.created_by_id is not None:
-                self.user_ids.add(task.created_by_id)
+            joined = task._state.fields_cache  # users joined by the list's select_related
+            for name, key in (("assignee", task.assignee_id), ("created_by", task.created_by_id)):
+                if key is not None:
+                    self.user_ids.add(key)
+                    if name in joined:
+                        self.users.prime(key, joined[name])
             self.tasks.prime(task.pk, task)
 
     def saw_projects(self, projects: Iterable[Project]) -> None:
@@ -200,23 +202,12 @@ class Loaders:
         return _grouped(attachments, "task_id")
 
     def _comments(self, ids: list[int], offset: int, limit: int) -> dict[int, list[Comment]]:
-        rows = (
-            Comment.objects.filter(task_id__in=ids)
-            .annotate(
-                position=Window(
-                    RowNumber(),
-                    partition_by=[F("task_id")],
-                    order_by=[F("created_at").asc(), F("id").asc()],
-                )
-            )
-            .filter(position__gt=offset, position__lte=offset + limit)
-            .order_by("task_id", "position")
-            .values_list(*COMMENT_FIELDS, *_user_columns("author")[1:])  # the id is author_id
-        )
+        db = router.db_for_read(Comment)
+        rows = _comment_page_rows(db, ids, offset, limit) if ids else []
         # The busiest loader (a page of comments for every task): instances are built from plain
         # rows, as `select_related(...).only(...)` would build them, minus Django's per-field
         # setattr and init signals, which were a fifth of a `tasks(first: 50)` request.
-        db, user_model = rows.db, get_user_model()
+        user_model = get_user_model()
         split = len(COMMENT_FIELDS)
         comments = []
         for row in rows:
@@ -227,6 +218,68 @@ class Loaders:
             comment._state.fields_cache["author"] = author
             comments.append(comment)
         return _grouped(comments, "task_id")
+
+
+def _comment_page_rows(db: str, task_ids: list[int], offset: int, limit: int) -> list[Any]:
+    """Rows of COMMENT_FIELDS + the author's other USER_FIELDS: comments `offset`..`offset+limit`
+    of each task (oldest first, by `ROW_NUMBER()`), ordered by task then position.
+
+    The same SQL the queryset `Comment.objects.filter(task_id__in=...).annotate(position=
+    Window(RowNumber(), ...)).filter(position__gt=..., position__lte=...)` runs, written out:
+    compiling that queryset (Django wraps a filtered window in a subquery) took as long as
+    running it, 8% of a `tasks(first: 50)` request measured in-process with cProfile
+    (bench/PROFILES.md). Names come from the models' metadata and values are converted by the
+    backend's own converters, as the compiler would; tests/graph/test_comment_page_rows.py
+    holds the pages equal to the ORM's."""
+    connection = connections[db]
+    quote = connection.ops.quote_name
+    user_model = get_user_model()
+    fields = [_concrete(Comment, name.removesuffix("_id")) for name in COMMENT_FIELDS]
+    authors = [_concrete(user_model, name) for name in USER_FIELDS[1:]]
+
+    def column(model: type[Model], name: str) -> str:
+        return quote(str(_concrete(model, name).column))
+
+    inner = ", ".join(quote(str(field.column)) for field in fields)
+    outer = ", ".join(f"c.{quote(str(field.column))}" for field in fields)
+    author_columns = ", ".join(f"u.{quote(str(field.column))}" for field in authors)
+    task, created = column(Comment, "task"), column(Comment, "created_at")
+    placeholders = ", ".join(["%s"] * len(task_ids))
+    sql = (
+        f"SELECT {outer}, {author_columns} FROM (SELECT {inner}, ROW_NUMBER() OVER"  # noqa: S608
+        f" (PARTITION BY {task} ORDER BY {created} ASC, {column(Comment, 'id')} ASC) AS position"
+        f" FROM {quote(Comment._meta.db_table)} WHERE {task} IN ({placeholders})) c"
+        f" LEFT OUTER JOIN {quote(user_model._meta.db_table)} u"
+        f" ON u.{column(user_model, 'id')} = c.{column(Comment, 'author')}"
+        f" WHERE c.position > %s AND c.position <= %s ORDER BY c.{task}, c.position"
+    )  # names from the models' metadata; every value is a parameter
+    converters = []
+    for index, field in enumerate([*fields, *authors]):
+        col = field.get_col(field.model._meta.db_table)
+        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if found:
+            converters.append((index, col, found))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*task_ids, offset, offset + limit])
+        rows: list[Any] = cursor.fetchall()
+    if not converters:
+        return rows
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index, col, functions in converters:
+            value = values[index]
+            for convert in functions:
+                value = convert(value, col, connection)
+            values[index] = value
+        converted.append(values)
+    return converted
+
+
+def _concrete(model: type[Model], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
 
 
 def _instance[M: Model](

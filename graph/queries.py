@@ -122,10 +122,21 @@ class Query(graphene.ObjectType):
 
     @staticmethod
     def resolve_tasks(root: None, info: Any, project_id: str | None = None, **args: Any) -> Any:
-        pk = None
-        if project_id is not None:
-            pk = selectors.project_get(viewer(info), decode_id(project_id, "Project")).pk
-        return resolve_task_list(info, pk, **args)
+        """The project's visibility is checked by the page query itself (it only reads tasks of
+        the viewer's projects): a page with a task proves it, so only an empty page (or a
+        refused argument) pays the separate check that tells NOT_FOUND from an empty project.
+        One SQL query fewer per list (issue 19)."""
+        if project_id is None:
+            return resolve_task_list(info, None, **args)
+        pk = decode_id(project_id, "Project")
+        try:
+            page = resolve_task_list(info, pk, **args)
+        except Exception:
+            selectors.project_get(viewer(info), pk)  # NOT_FOUND comes first, as it always did
+            raise
+        if not page.edges:
+            selectors.project_get(viewer(info), pk)
+        return page
 
     @staticmethod
     def resolve_changes(root: None, info: Any, **args: Any) -> Any:

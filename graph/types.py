@@ -22,6 +22,7 @@ from .context import loaders, viewer
 from .enums import Role, TaskPriority, TaskStatus
 from .ids import decode_id
 from .inputs import task_list_args, task_query
+from .lookahead import selected
 from .model_types import ModelObjectType
 from .pagination import paginate, paginate_comments
 from .presence import presence_field, resolve_project_presence
@@ -269,6 +270,8 @@ class Task(ModelObjectType):
 
 
 TaskConnection = Task._meta.connection
+# (GraphQL field of `Task`, foreign key to a user) that a task list joins when selected.
+TASK_USER_JOINS = (("assignee", "assignee"), ("createdBy", "created_by"))
 
 
 def resolve_task_list(
@@ -282,6 +285,11 @@ def resolve_task_list(
 ) -> Any:
     query = task_query(project_id, filter, search, order_by)
     queryset = selectors.task_list(viewer(info), query)
+    # The users the nodes read come joined with the page (one query, not a loader's second).
+    node_fields = selected(info, "edges", "node")
+    joins = [fk for name, fk in TASK_USER_JOINS if name in node_fields]
+    if joins:
+        queryset = queryset.select_related(*joins)
     batch = loaders(info)
 
     def nodes(tasks: list[models.Task]) -> list[models.Task]:

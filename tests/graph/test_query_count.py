@@ -37,9 +37,9 @@ query Page($projectId: ID!, $first: Int!) {
 }
 """
 
-# project check, count, page, users, projects, viewer role, members, comment counts,
-# comment page, attachments
-EXPECTED_QUERIES = 10
+# count, page (joined with assignee and creator; it proves the project visible), projects,
+# viewer role, members, comment counts, comment page, attachments
+EXPECTED_QUERIES = 8
 
 
 @pytest.fixture

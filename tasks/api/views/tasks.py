@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -43,8 +44,17 @@ class TaskListView(ApiView):
         key = caching.response_key(request)  # before reading the database: see caching.py
         hit = caching.get(key)
         if hit is not None:
+            if "body" in hit:
+                return caching.PrerenderedResponse(hit["body"], hit["headers"])
             return Response(hit["data"], headers=hit["headers"])
-        return _cached(self.render_page(self.filter_queryset(self.get_queryset())), key)
+        response = self.render_page(self.filter_queryset(self.get_queryset()))
+        renderer = request.accepted_renderer
+        if type(renderer) is not JSONRenderer:  # the browsable pages render per request
+            return _cached(response, key)
+        context = self.get_renderer_context()
+        body = renderer.render(response.data, request.accepted_media_type, context)
+        caching.put_body(key, body, {})
+        return caching.PrerenderedResponse(body, {})
 
     def post(self, request: Request, **kwargs: Any) -> Response:
         data = self.parse()
