@@ -30,7 +30,7 @@ from project.auth import READ_SCOPE, bearer_from_header
 from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
 from .groups import LayerUnavailable
-from .shared_results import next_payload, shared_key
+from .shared_results import DirectDelivery, next_payload, shared_key
 from .streams import log_position_now
 from .subscriptions import SubscriptionContext, event_source
 from .watch import Watch, get_watchdog
@@ -243,6 +243,18 @@ class GraphQLTransportWSConsumer(RelayConsumer):
         shared = shared_key(document, operation, payload["query"], operation_name, variables)
         prefix = f'{{"id":{_dumps(operation_id)},"type":"next","payload":'
         context = SubscriptionContext(self.credentials, log_position=position)
+        if shared is not None:
+            context.direct = DirectDelivery(
+                shared=shared,
+                prefix=prefix,
+                send_text=self.send_text,
+                idle=self.outbox.idle,
+                schema=prepared.schema,
+                document=document,
+                context=context,
+                variables=variables,
+                operation_name=operation_name,
+            )
         # The event source is the subscription's root value: graph/ does not import realtime/.
         stream = await subscribe(prepared, event_source, context)
         if isinstance(stream, ExecutionResult):
