@@ -67,8 +67,11 @@ async def _render(
     context: Any,
     variables: dict[str, Any] | None,
     operation_name: str | None,
+    payload_only: bool = False,
 ) -> str:
-    result = await execute_event(schema, document, event, context, variables, operation_name)
+    result = await execute_event(
+        schema, document, event, context, variables, operation_name, payload_only=payload_only
+    )
     return _encode(result)
 
 
@@ -103,7 +106,7 @@ def _shared(
         # A task of its own: a subscriber that completes meanwhile must not cancel the others'.
         rendering = renderings[shared] = SharedRendering(
             asyncio.get_running_loop().create_task(
-                _render(schema, document, event, context, variables, operation_name)
+                _render(schema, document, event, context, variables, operation_name, True)
             )
         )
     return rendering
@@ -121,7 +124,9 @@ async def next_payload(
     """The JSON `payload` of a `next` message for this event."""
     renderings: dict[Any, SharedRendering] | None = getattr(event, "renderings", None)
     if shared is None or renderings is None:
-        return await _render(schema, document, event, context, variables, operation_name)
+        return await _render(
+            schema, document, event, context, variables, operation_name, shared is not None
+        )
     rendering = _shared(
         renderings, shared, schema, document, event, context, variables, operation_name
     ).future

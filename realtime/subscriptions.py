@@ -67,20 +67,47 @@ class SubscriptionContext:
                 delattr(self, name)
 
 
-class _Inbox:
-    """What a subscription's task has yet to take, in order. An idle subscription holds one
-    future here and no queue: the deque exists only while something waits in it
-    (`asyncio.Queue` keeps three deques and an `Event`, about 3 KB, per idle subscription)."""
+class Inbox:
+    """Where one subscription's events go, in order: to its task (the general path, which
+    renders each with `shared_results.next_payload`), or straight to its socket
+    (`shared_results.DirectDelivery`, payload-only selections) when that cannot overtake
+    anything: the task waits for its next event with nothing queued or in hand, and the
+    socket's outbox is idle. Once a direct frame waits for its rendering, every later event goes
+    direct too, behind it.
 
-    __slots__ = ("items", "waiter")
+    Slotted, with bound methods instead of closures, and a deque only while something waits in
+    it: an idle subscription holds one future here (`asyncio.Queue` keeps three deques and an
+    `Event`, about 3 KB, per idle subscription)."""
 
-    def __init__(self) -> None:
+    __slots__ = ("direct", "items", "waiter")
+
+    def __init__(self, direct: DirectDelivery | None = None) -> None:
+        self.direct = direct
         self.items: deque[Any] | None = None
         self.waiter: asyncio.Future[None] | None = None
+        if direct is not None:
+            direct.failed = self.failed
 
     def waiting_for_next(self) -> bool:
         """The task waits for its next item and has nothing queued or in hand."""
         return self.waiter is not None and not self.items
+
+    def deliver(self, event: dict[str, Any], _text: str | None = None) -> None:
+        """The stream's `deliver`: each event once, in order."""
+        direct = self.direct
+        if direct is not None and direct.takes(event, self.waiting_for_next()):
+            direct.deliver(event)
+        else:
+            self.put(event)
+
+    def revoked(self) -> None:
+        self.put(_REVOKED)
+
+    def lost(self) -> None:
+        self.put(_LOST)
+
+    def failed(self, error: BaseException) -> None:
+        self.put(_Failed(error))
 
     def put(self, item: Any) -> None:
         if self.items is None:
@@ -100,6 +127,38 @@ class _Inbox:
         if not self.items:
             self.items = None
         return item
+
+    async def next_event(self, what: str) -> dict[str, Any]:
+        """The next event for the task, or the exception that ends the subscription (after
+        which nothing more goes direct)."""
+        item = await self.get()
+        if item is _REVOKED or item is _LOST or isinstance(item, _Failed):
+            self.close()
+            if isinstance(item, _Failed):
+                raise item.error
+            if item is _REVOKED:
+                raise _not_found(what)
+            raise LayerUnavailable("channel layer lost")
+        event: dict[str, Any] = item
+        return event
+
+    def close(self) -> None:
+        if self.direct is not None:
+            self.direct.close()
+
+
+class _MembershipLost:
+    """The subscription's watch callback: a lost membership ends this subscription only (lost
+    credentials close the whole socket, through the consumer's own watch)."""
+
+    __slots__ = ("stream",)
+
+    def __init__(self, stream: EventStream) -> None:
+        self.stream = stream
+
+    def __call__(self, refusal: Refusal) -> None:
+        if refusal is Refusal.MEMBERSHIP:
+            self.stream.revoke()
 
 
 def _not_found(what: str) -> GraphQLError:
@@ -137,35 +196,16 @@ async def event_source(
         cursor = getattr(context, "log_position", None)
         if cursor is None:
             cursor = await log_position_now()
-    inbox = _Inbox()
-    direct: DirectDelivery | None = getattr(context, "direct", None)
-
-    def deliver(event: dict[str, Any], _text: str | None) -> None:
-        # Direct only when that cannot overtake: nothing queued here, nothing in hand.
-        if direct is not None and direct.takes(event, inbox.waiting_for_next()):
-            direct.deliver(event)
-        else:
-            inbox.put(event)
-
-    if direct is not None:
-        direct.failed = lambda error: inbox.put(_Failed(error))
-
+    inbox = Inbox(getattr(context, "direct", None))
     stream = EventStream(
         user=user,
         project_id=target_project,
         task_id=target_task,
-        deliver=deliver,
-        revoked=lambda: inbox.put(_REVOKED),
-        lost=lambda: inbox.put(_LOST),
+        deliver=inbox.deliver,
+        revoked=inbox.revoked,
+        lost=inbox.lost,
     )
-
-    def lost(refusal: Refusal) -> None:
-        # Lost credentials close the whole socket (the consumer's own watch); a lost membership
-        # ends this subscription only.
-        if refusal is Refusal.MEMBERSHIP:
-            stream.revoke()
-
-    watch = Watch(context.credentials, target_project, lost)
+    watch = Watch(context.credentials, target_project, _MembershipLost(stream))
     try:
         try:
             await stream.open(cursor)
@@ -173,21 +213,12 @@ async def event_source(
             raise _not_found(what) from None
         get_watchdog().add(watch)
         while True:
-            item = await inbox.get()
-            if item is _REVOKED or item is _LOST or isinstance(item, _Failed):
-                if direct is not None:
-                    direct.close()  # nothing direct after the end
-                if isinstance(item, _Failed):
-                    raise item.error
-                if item is _REVOKED:
-                    raise _not_found(what)
-                raise LayerUnavailable("channel layer lost")
+            event = await inbox.next_event(what)
             fresh = getattr(context, "fresh", None)
             if fresh is not None:
                 fresh()
-            yield item
+            yield event
     finally:
-        if direct is not None:
-            direct.close()
+        inbox.close()
         stream.close()
         get_watchdog().discard(watch)
