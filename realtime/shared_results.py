@@ -85,7 +85,9 @@ class SharedRendering:
         self.waiters: list[DirectDelivery] = []
         future.add_done_callback(self._done)
 
-    def _done(self, _future: asyncio.Future[str]) -> None:
+    def _done(self, future: asyncio.Future[str]) -> None:
+        if not future.cancelled():
+            future.exception()  # each waiter gets it; no "never retrieved" when none is left
         waiters, self.waiters = self.waiters, []
         for waiter in waiters:
             waiter.flush()
@@ -190,24 +192,42 @@ class DirectDelivery:
         self.closed = False
 
     def takes(self, event: dict[str, Any], general_idle: bool) -> bool:
-        """Whether `event` goes direct: a live event, and either direct frames still waiting (so
-        it must follow them) or nothing queued on the general path nor on the outbox."""
-        if self.closed or getattr(event, "renderings", None) is None:
+        """Whether `event` goes direct: any event while direct frames still wait (it must follow
+        them); otherwise a live one when nothing is queued on the general path nor on the
+        outbox."""
+        if self.closed:
             return False
-        return self.waiting is not None or (general_idle and self.idle())
+        if self.waiting is not None:
+            return True  # behind direct frames still waiting, whatever the event
+        return general_idle and getattr(event, "renderings", None) is not None and self.idle()
 
     def deliver(self, event: dict[str, Any]) -> None:
-        renderings: dict[Any, SharedRendering] = event.renderings  # type: ignore[attr-defined]
-        rendering = _shared(
-            renderings,
-            self.shared,
-            self.schema,
-            self.document,
-            event,
-            self.context,
-            self.variables,
-            self.operation_name,
-        )
+        renderings: dict[Any, SharedRendering] | None = getattr(event, "renderings", None)
+        if renderings is None:  # not relayed live (replayed): rendered for this subscriber
+            rendering = SharedRendering(
+                asyncio.get_running_loop().create_task(
+                    _render(
+                        self.schema,
+                        self.document,
+                        event,
+                        self.context,
+                        self.variables,
+                        self.operation_name,
+                        True,
+                    )
+                )
+            )
+        else:
+            rendering = _shared(
+                renderings,
+                self.shared,
+                self.schema,
+                self.document,
+                event,
+                self.context,
+                self.variables,
+                self.operation_name,
+            )
         future = rendering.future
         if self.waiting is None:
             if future.done() and not future.cancelled() and future.exception() is None:
