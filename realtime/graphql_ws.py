@@ -3,8 +3,9 @@
 HTTP uses: size and token limits, cached validation, limits); this module only speaks the
 protocol: `connection_init` -> `connection_ack`, `subscribe` ->
 `next`* -> `complete` (or `error`), `complete` from the client, `ping`/`pong`, and the protocol's
-close codes. Each event reaches the client one way: the operation's task renders it
-(`shared_results.next_payload`) and sends the `next` frame.
+close codes. Each event is rendered by `shared_results` and reaches the client through the
+operation's task (`next_payload`) or, for a payload-only selection with nothing queued ahead,
+straight from the shared rendering (`DirectDelivery`, set on the subscription's context).
 
 Per socket: at most `WEBSOCKET_MAX_SUBSCRIPTIONS` active subscriptions (the excess gets an `error`
 with code `TOO_MANY_SUBSCRIPTIONS`, the socket stays open) and at most
