@@ -89,8 +89,21 @@ class SharedRendering:
         if not future.cancelled():
             future.exception()  # each waiter gets it; no "never retrieved" when none is left
         waiters, self.waiters = self.waiters, []
-        for waiter in waiters:
-            waiter.flush()
+        _flush_slice(waiters, 0)
+
+
+# Frames written per loop callback: between slices, whatever else is ready runs (the writer's
+# own HTTP response, other sockets' messages) instead of waiting for the whole fan-out. A waiter
+# in a later slice keeps its order: later events queue behind its waiting rendering.
+FLUSH_SLICE = 100
+
+
+def _flush_slice(waiters: list[DirectDelivery], start: int) -> None:
+    end = start + FLUSH_SLICE
+    for waiter in waiters[start:end]:
+        waiter.flush()
+    if end < len(waiters):
+        asyncio.get_running_loop().call_soon(_flush_slice, waiters, end)
 
 
 def _shared(

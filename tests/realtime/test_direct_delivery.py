@@ -20,22 +20,10 @@ from realtime.groups import RelayedEvent
 from realtime.outbox import Outbox
 from realtime.shared_results import DirectDelivery, next_payload, shared_key
 from realtime.subscriptions import Inbox, SubscriptionContext
+from tests.realtime.test_outbox import Transport
 
 PREFIX = '{"id":"7","type":"next","payload":'
 PROJECT = "UHJvamVjdDox"
-
-
-class Transport:
-    """An ASGI `send` that blocks while `writable` is clear (a client that does not read)."""
-
-    def __init__(self) -> None:
-        self.writable = asyncio.Event()
-        self.writable.set()
-        self.sent: list[str] = []
-
-    async def send(self, message: dict[str, Any]) -> None:
-        await self.writable.wait()
-        self.sent.append(message["text"])
 
 
 class Subscription:
