@@ -243,3 +243,46 @@ def test_selections_beyond_the_payload_get_no_direct_way(selection: str) -> None
     operation = get_operation_ast(document)
     assert operation is not None
     assert shared_key(document, operation, query, None, {"p": PROJECT}) is None
+
+
+def test_a_large_fan_out_is_written_in_slices_and_in_order(monkeypatch) -> None:
+    """One rendering for every direct subscriber; its frames go out a slice per loop callback,
+    so other ready work runs in between; no subscriber's frames change order."""
+    from realtime import shared_results
+
+    renders: list[str] = []
+
+    async def render(schema: Any, document: Any, event: Any, *args: Any) -> str:
+        renders.append(event["id"])
+        await asyncio.sleep(0)
+        return f'{{"n":{event["id"]}}}'
+
+    monkeypatch.setattr(shared_results, "_render", render)
+    count = 2 * shared_results.FLUSH_SLICE + 50
+    query = "subscription($p: ID!) { projectEvents(projectId: $p) { id } }"
+
+    async def scenario() -> tuple[list[list[str]], int]:
+        subscriptions = [Subscription(query, {"p": PROJECT}, direct=True) for _ in range(count)]
+        await asyncio.sleep(0)
+        first, second = RelayedEvent(_event(1)), RelayedEvent(_event(2))
+        for event in (first, second):
+            for subscription in subscriptions:
+                subscription.inbox.deliver(event, "{}")
+        written_before_other_work: list[int] = []
+
+        def other_work(_: object) -> None:  # ready right after the rendering's own callback
+            written_before_other_work.append(
+                sum(
+                    '"n":1' in "".join(subscription.transport.sent)
+                    for subscription in subscriptions
+                )
+            )
+
+        first.renderings[subscriptions[0].key].future.add_done_callback(other_work)
+        frames = [await subscription.settle(2) for subscription in subscriptions]
+        return frames, written_before_other_work[0]
+
+    frames, written = asyncio.run(scenario())
+    assert renders == ["1", "2"]  # one rendering per event for all subscribers
+    assert all(sent == [f'{PREFIX}{{"n":1}}}}', f'{PREFIX}{{"n":2}}}}'] for sent in frames)
+    assert written == shared_results.FLUSH_SLICE  # other work ran after the first slice
