@@ -172,6 +172,7 @@ class DirectDelivery:
         "schema",
         "send_text",
         "shared",
+        "task",
         "variables",
         "waiting",
     )
@@ -203,12 +204,15 @@ class DirectDelivery:
         # none, so an idle subscription holds no queue.
         self.waiting: deque[SharedRendering] | None = None
         self.closed = False
+        # The subscription's task: once cancelled (the client completed the operation, the
+        # socket closes), nothing more goes out, as from the task itself.
+        self.task = asyncio.current_task()
 
     def takes(self, event: dict[str, Any], general_idle: bool) -> bool:
         """Whether `event` goes direct: any event while direct frames still wait (it must follow
         them); otherwise a live one when nothing is queued on the general path nor on the
         outbox."""
-        if self.closed:
+        if self.closed or self._cancelled():
             return False
         if self.waiting is not None:
             return True  # behind direct frames still waiting, whatever the event
@@ -255,6 +259,9 @@ class DirectDelivery:
 
     def flush(self) -> None:
         """Writes the frames whose renderings are done, in order, up to the first that is not."""
+        if self._cancelled():
+            self.close()
+            return
         waiting = self.waiting
         while waiting and not self.closed and waiting[0].future.done():
             future = waiting.popleft().future
@@ -266,6 +273,9 @@ class DirectDelivery:
             self.send_text(f"{self.prefix}{future.result()}}}")
         if not waiting:
             self.waiting = None
+
+    def _cancelled(self) -> bool:
+        return self.task is not None and self.task.cancelling() > 0
 
     def close(self) -> None:
         """No more frames: the subscription ended (completed, refused or failed)."""

@@ -49,22 +49,24 @@ class Subscription:
         self.transport = Transport()
         self.outbox = Outbox(self.transport.send, limit=10_000, on_overflow=lambda: None)
         self.direct: DirectDelivery | None = None
-        if direct:
-            self.direct = direct_class(
+        self.direct_class = direct_class if direct else None
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        # Made in the subscription's own task, as graphql_ws does.
+        if self.direct_class is not None:
+            self.direct = self.direct_class(
                 shared=self.key,
                 prefix=PREFIX,
                 send_text=self.outbox.push_text,
                 idle=self.outbox.idle,
                 schema=schema.graphql_schema,
-                document=document,
+                document=self.document,
                 context=self.context,
-                variables=variables,
+                variables=self.variables,
                 operation_name=None,
             )
         self.inbox = Inbox(self.direct)
-        self.task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
         while True:
             event = await self.inbox.next_event("Project")
             payload = await next_payload(
@@ -286,3 +288,27 @@ def test_a_large_fan_out_is_written_in_slices_and_in_order(monkeypatch) -> None:
     assert renders == ["1", "2"]  # one rendering per event for all subscribers
     assert all(sent == [f'{PREFIX}{{"n":1}}}}', f'{PREFIX}{{"n":2}}}}'] for sent in frames)
     assert written == shared_results.FLUSH_SLICE  # other work ran after the first slice
+
+
+def test_nothing_goes_out_once_the_subscription_is_cancelled() -> None:
+    """A `complete` cancels the subscription's task; an event relayed before that task has run
+    again must not reach the client, directly or not."""
+    query = "subscription($p: ID!) { projectEvents(projectId: $p) { id } }"
+
+    async def scenario() -> list[str]:
+        subscription = Subscription(query, {"p": PROJECT}, direct=True)
+        await asyncio.sleep(0)
+        subscription.inbox.deliver(RelayedEvent(_event(1)), "{}")
+        for _ in range(200):
+            if subscription.transport.sent:
+                break
+            await asyncio.sleep(0.001)
+        waiting = RelayedEvent(_event(2))
+        subscription.inbox.deliver(waiting, "{}")  # direct, its rendering pending
+        subscription.task.cancel()
+        subscription.inbox.deliver(RelayedEvent(_event(3)), "{}")
+        await asyncio.sleep(0.05)
+        return subscription.transport.sent
+
+    sent = asyncio.run(scenario())
+    assert len(sent) == 1 and '"id":"1"' in sent[0].split('"payload"')[1]
