@@ -114,7 +114,7 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 async def _run(
-    server_ws_url: str,
+    server: Any,
     baseline_port: int,
     project_id: int,
     task_id: int,
@@ -125,6 +125,7 @@ async def _run(
     auth = {"Authorization": f"Bearer {token}"}
     candidate = Subscribers(n)
     baseline = Subscribers(n)
+    server_ws_url = server.ws_url
     await candidate.connect(f"{server_ws_url}/ws/projects/{project_id}/", auth, "ready")
     await baseline.connect(f"ws://127.0.0.1:{baseline_port}/feed", {}, None)
     writer = await websockets.connect(
@@ -152,10 +153,13 @@ async def _run(
     await asyncio.sleep(0.5)
     await _measure(baseline, broadcast)
 
-    results: dict[str, list[float]] = {"candidate": [], "baseline": []}
+    results: dict[str, list[float]] = {"candidate": [], "baseline": [], "cpu": []}
     for _ in range(changes):
         results["baseline"].append(await _measure(baseline, broadcast))
+        cpu = server.cpu_seconds()
         results["candidate"].append(await _measure(candidate, change))
+        # Server CPU for the change and its n deliveries (less noise-sensitive than wall time).
+        results["cpu"].append(server.cpu_seconds() - cpu)
         while True:  # drain the writer's own ack and event
             try:
                 await asyncio.wait_for(writer.recv(), 0.05)
@@ -194,7 +198,7 @@ def measure(*, project_id: int, token: str, subscribers: int, changes: int) -> l
     try:
         with Server(workers=1, cpu=SERVER_CPU) as server:
             results = asyncio.run(
-                _run(server.ws_url, port, project_id, task_id, token, subscribers, changes)
+                _run(server, port, project_id, task_id, token, subscribers, changes)
             )
     finally:
         baseline.terminate()
@@ -208,6 +212,7 @@ def measure(*, project_id: int, token: str, subscribers: int, changes: int) -> l
         )
 
     ratio = statistics.median(results["baseline"]) / statistics.median(results["candidate"])
+    cpu_per_1000 = statistics.median(results["cpu"]) * 1000 / subscribers * 1000
     p99_ratio = _percentile(results["candidate"], 0.99) / _percentile(results["baseline"], 0.99)
     lines = [
         "## Realtime fan-out",
@@ -222,7 +227,8 @@ def measure(*, project_id: int, token: str, subscribers: int, changes: int) -> l
         "",
         f"Deliveries/s ratio, product / baseline: {ratio:.2f}x (target >= 0.70x);"
         f" p99 {p99_ratio:.2f}x the baseline's (target <= 1.5x). Neither side negotiates"
-        " permessage-deflate.",
+        " permessage-deflate. Server CPU per 1,000 deliveries (median, from /proc):"
+        f" {cpu_per_1000:.0f} ms.",
         "",
     ]
     print("\n".join(lines), flush=True)
@@ -241,6 +247,9 @@ def main() -> int:
     args = parser.parse_args()
     os.chdir(ROOT)
     from bench import env as bench_env
+    from bench.server import LOAD_CPU, pin_self
+
+    pin_self(LOAD_CPU)  # as `python -m bench` does: the clients off the server's core
 
     bench_env.configure()
     project_id, token = bench_env.prepare_data()

@@ -12,8 +12,10 @@ per subscriber.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from graphql import (
     DocumentNode,
@@ -98,11 +100,13 @@ async def execute_event(
     context: Any,
     variables: dict[str, Any] | None,
     operation_name: str | None,
+    *,
+    payload_only: bool = False,
 ) -> ExecutionResult:
-    """The operation's result for one event (the root value), in a worker thread."""
-    result: ExecutionResult = await database_sync_to_async(_execute_in_thread)(
-        schema, document, event, context, variables, operation_name
-    )
+    """The operation's result for one event (the root value), in a worker thread: the one
+    database work uses, or, for a selection that `reads_payload_only`, a thread of its own."""
+    run = _execute_payload_only if payload_only else database_sync_to_async(_execute_in_thread)
+    result: ExecutionResult = await run(schema, document, event, context, variables, operation_name)
     return result
 
 
@@ -130,3 +134,13 @@ def _execute_in_thread(
     )
     assert isinstance(result, ExecutionResult)  # synchronous resolvers, as over HTTP
     return result
+
+
+# Payload-only selections never reach the database, so they do not queue on the one thread that
+# every socket's database work shares (channels' `database_sync_to_async` outside a request):
+# behind a burst of subscriptions' target checks and replays, or the watchdog's access re-checks,
+# a live event's fan-out would wait for all of them.
+_payload_renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="event-render")
+_execute_payload_only = sync_to_async(
+    _execute_in_thread, thread_sensitive=False, executor=_payload_renderer
+)

@@ -3,8 +3,9 @@
 HTTP uses: size and token limits, cached validation, limits); this module only speaks the
 protocol: `connection_init` -> `connection_ack`, `subscribe` ->
 `next`* -> `complete` (or `error`), `complete` from the client, `ping`/`pong`, and the protocol's
-close codes. Each event reaches the client one way: the operation's task renders it
-(`shared_results.next_payload`) and sends the `next` frame.
+close codes. Each event is rendered by `shared_results` and reaches the client through the
+operation's task (`next_payload`) or, for a payload-only selection with nothing queued ahead,
+straight from the shared rendering (`DirectDelivery`, set on the subscription's context).
 
 Per socket: at most `WEBSOCKET_MAX_SUBSCRIPTIONS` active subscriptions (the excess gets an `error`
 with code `TOO_MANY_SUBSCRIPTIONS`, the socket stays open) and at most
@@ -31,7 +32,7 @@ from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
 from .groups import LayerUnavailable
 from .presence_source import subscription_root
-from .shared_results import next_payload, shared_key
+from .shared_results import DirectDelivery, next_payload, shared_key
 from .streams import log_position_now
 from .subscriptions import SubscriptionContext
 from .watch import Watch, get_watchdog
@@ -244,6 +245,18 @@ class GraphQLTransportWSConsumer(RelayConsumer):
         shared = shared_key(document, operation, payload["query"], operation_name, variables)
         prefix = f'{{"id":{_dumps(operation_id)},"type":"next","payload":'
         context = SubscriptionContext(self.credentials, log_position=position)
+        if shared is not None:
+            context.direct = DirectDelivery(
+                shared=shared,
+                prefix=prefix,
+                send_text=self.send_text,
+                idle=self.outbox.idle,
+                schema=prepared.schema,
+                document=document,
+                context=context,
+                variables=variables,
+                operation_name=operation_name,
+            )
         # The event source is the subscription's root value: graph/ does not import realtime/.
         stream = await subscribe(prepared, subscription_root, context)
         if isinstance(stream, ExecutionResult):

@@ -12,12 +12,15 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 from channels.layers import get_channel_layer
 
 from tasks.events import EVENT_MESSAGE_TYPE, project_group
+
+if TYPE_CHECKING:
+    from .shared_results import SharedRendering
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +48,7 @@ class RelayedEvent(dict[str, Any]):
 
     def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__(payload)
-        self.renderings: dict[Any, asyncio.Future[str]] = {}
+        self.renderings: dict[Any, SharedRendering] = {}
 
 
 def encode_event(event: dict[str, Any]) -> str:

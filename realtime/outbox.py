@@ -23,15 +23,24 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class Outbox:
-    """In-order, non-blocking delivery of ASGI messages to one connection."""
+    """In-order, non-blocking delivery of ASGI messages to one connection.
+
+    The queue exists only while a send is suspended (a slow client): an idle socket holds no
+    deque (about 700 bytes each, per socket)."""
+
+    __slots__ = ("_draining", "_limit", "_on_overflow", "_queue", "_send", "closed")
 
     def __init__(self, send: Send, *, limit: int, on_overflow: Callable[[], None]) -> None:
         self._send = send
         self._limit = limit
         self._on_overflow = on_overflow
-        self._queue: deque[dict[str, Any]] = deque()
+        self._queue: deque[dict[str, Any]] | None = None
         self._draining: asyncio.Task[None] | None = None
         self.closed = False
+
+    def idle(self) -> bool:
+        """Nothing pushed is still waiting for the transport: a push now is sent at once."""
+        return self._draining is None and not self.closed
 
     def push_text(self, text: str) -> None:
         self.push({"type": "websocket.send", "text": text})
@@ -40,27 +49,33 @@ class Outbox:
         if self.closed:
             return
         if self._draining is not None:
-            if len(self._queue) >= self._limit:
-                self._on_overflow()
-                return
-            self._queue.append(message)
+            self._enqueue(message)
             return
         self._start(message)
 
+    def _enqueue(self, message: dict[str, Any]) -> None:
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        elif len(queue) >= self._limit:
+            self._on_overflow()
+            return
+        queue.append(message)
+
     def _start(self, message: dict[str, Any]) -> None:
-        self._queue.append(message)
-        task = asyncio.Task(self._drain(), loop=asyncio.get_running_loop(), eager_start=True)
+        task = asyncio.Task(self._drain(message), loop=asyncio.get_running_loop(), eager_start=True)
         if not task.done():  # suspended on a slow send: later pushes queue behind it
             self._draining = task
 
-    async def _drain(self) -> None:
+    async def _drain(self, message: dict[str, Any]) -> None:
         try:
+            await self._send(message)
             while self._queue:
                 await self._send(self._queue.popleft())
         except Exception:
             logger.debug("send to a closing socket failed", exc_info=True)
-            self._queue.clear()
         finally:
+            self._queue = None
             self._draining = None
 
     async def flush(self) -> None:
@@ -74,6 +89,8 @@ class Outbox:
         if self.closed:
             return
         if self._draining is not None:
+            if self._queue is None:
+                self._queue = deque()
             self._queue.append(message)
         else:
             self._start(message)
@@ -81,6 +98,6 @@ class Outbox:
 
     def abort(self) -> None:
         self.closed = True
-        self._queue.clear()
+        self._queue = None
         if self._draining is not None:
             self._draining.cancel()

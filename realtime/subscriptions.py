@@ -15,6 +15,7 @@ ends the subscription with an `error` coded with the reason (`CURSOR_TOO_OLD`, `
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,6 +30,7 @@ from tasks.selectors import project_get, task_get
 
 from .auth import Credentials
 from .groups import LayerUnavailable
+from .shared_results import DirectDelivery
 from .streams import EventStream, log_position_now, parse_cursor, parse_seq, start_point
 from .watch import Watch, get_watchdog
 
@@ -36,7 +38,16 @@ _REVOKED = object()
 _LOST = object()
 
 
-_KEPT = frozenset({"user", "credentials", "log_position"})
+_KEPT = frozenset({"user", "credentials", "log_position", "direct"})
+
+
+class _Failed:
+    """A direct rendering's exception, handed to the general path in order."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
 
 
 class SubscriptionContext:
@@ -45,17 +56,114 @@ class SubscriptionContext:
 
     `log_position`: the log's newest event id when the transport received the subscription;
     a subscription without `after` starts there (streams.py), so it misses nothing committed
-    since."""
+    since.
+
+    `direct`: the subscription's direct way to its socket (shared_results.DirectDelivery), set
+    by the transport when the selection is payload-only."""
 
     def __init__(self, credentials: Credentials, log_position: int | None = None) -> None:
         self.user = credentials.user
         self.credentials = credentials
         self.log_position = log_position
+        self.direct: DirectDelivery | None = None
 
     def fresh(self) -> None:
         for name in list(vars(self)):
             if name not in _KEPT:
                 delattr(self, name)
+
+
+class Inbox:
+    """Where one subscription's events go, in order: to its task (the general path, which
+    renders each with `shared_results.next_payload`), or straight to its socket
+    (`shared_results.DirectDelivery`, payload-only selections) when that cannot overtake
+    anything: the task waits for its next event with nothing queued or in hand, and the
+    socket's outbox is idle. Once a direct frame waits for its rendering, every later event goes
+    direct too, behind it.
+
+    Slotted, with bound methods instead of closures, and a deque only while something waits in
+    it: an idle subscription holds one future here (`asyncio.Queue` keeps three deques and an
+    `Event`, about 3 KB, per idle subscription)."""
+
+    __slots__ = ("direct", "items", "waiter")
+
+    def __init__(self, direct: DirectDelivery | None = None) -> None:
+        self.direct = direct
+        self.items: deque[Any] | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        if direct is not None:
+            direct.failed = self.failed
+
+    def waiting_for_next(self) -> bool:
+        """The task waits for its next item and has nothing queued or in hand."""
+        return self.waiter is not None and not self.items
+
+    def deliver(self, event: dict[str, Any], _text: str | None = None) -> None:
+        """The stream's `deliver`: each event once, in order."""
+        direct = self.direct
+        if direct is not None and direct.takes(event, self.waiting_for_next()):
+            direct.deliver(event)
+        else:
+            self.put(event)
+
+    def revoked(self) -> None:
+        self.put(_REVOKED)
+
+    def lost(self) -> None:
+        self.put(_LOST)
+
+    def failed(self, error: BaseException) -> None:
+        self.put(_Failed(error))
+
+    def put(self, item: Any) -> None:
+        if self.items is None:
+            self.items = deque()
+        self.items.append(item)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def get(self) -> Any:
+        while not self.items:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        item = self.items.popleft()
+        if not self.items:
+            self.items = None
+        return item
+
+    async def next_event(self, what: str) -> Any:
+        """The next event for the task, or the exception that ends the subscription (after
+        which nothing more goes direct)."""
+        item = await self.get()
+        if item is _REVOKED or item is _LOST or isinstance(item, _Failed):
+            self.close()
+            if isinstance(item, _Failed):
+                raise item.error
+            if item is _REVOKED:
+                raise _not_found(what)
+            raise LayerUnavailable("channel layer lost")
+        return item
+
+    def close(self) -> None:
+        if self.direct is not None:
+            self.direct.close()
+
+
+class _MembershipLost:
+    """The subscription's watch callback: a lost membership ends this subscription only (lost
+    credentials close the whole socket, through the consumer's own watch)."""
+
+    __slots__ = ("stream",)
+
+    def __init__(self, stream: EventStream) -> None:
+        self.stream = stream
+
+    def __call__(self, refusal: Refusal) -> None:
+        if refusal is Refusal.MEMBERSHIP:
+            self.stream.revoke()
 
 
 def _not_found(what: str) -> GraphQLError:
@@ -124,29 +232,18 @@ async def event_source(
         raise _not_found(what) from None
     if not point.recovered and not announce:
         raise gap_error(point)
-    queue: asyncio.Queue[Any] = asyncio.Queue()
+    inbox = Inbox(getattr(context, "direct", None))
     if announce:
-        queue.put_nowait(point)
-
-    def deliver(event: dict[str, Any], _text: str | None) -> None:
-        queue.put_nowait(event)
-
+        inbox.put(point)  # first, before any event (nothing goes direct while it waits)
     stream = EventStream(
         user=user,
         project_id=target_project,
         task_id=target_task,
-        deliver=deliver,
-        revoked=lambda: queue.put_nowait(_REVOKED),
-        lost=lambda: queue.put_nowait(_LOST),
+        deliver=inbox.deliver,
+        revoked=inbox.revoked,
+        lost=inbox.lost,
     )
-
-    def lost(refusal: Refusal) -> None:
-        # Lost credentials close the whole socket (the consumer's own watch); a lost membership
-        # ends this subscription only.
-        if refusal is Refusal.MEMBERSHIP:
-            stream.revoke()
-
-    watch = Watch(context.credentials, target_project, lost)
+    watch = Watch(context.credentials, target_project, _MembershipLost(stream))
     try:
         try:
             await stream.open(point.from_seq)
@@ -154,15 +251,12 @@ async def event_source(
             raise _not_found(what) from None
         get_watchdog().add(watch)
         while True:
-            item = await queue.get()
-            if item is _REVOKED:
-                raise _not_found(what)
-            if item is _LOST:
-                raise LayerUnavailable("channel layer lost")
+            event = await inbox.next_event(what)
             fresh = getattr(context, "fresh", None)
             if fresh is not None:
                 fresh()
-            yield item
+            yield event
     finally:
+        inbox.close()
         stream.close()
         get_watchdog().discard(watch)
