@@ -27,9 +27,7 @@ def test_a_project_socket_accepts_the_global_id(asgi_server, project, member, ow
         task = make_task(project, owner, title="Seen")
         event = receive_event(ws)
     assert event["type"] == "task.created" and event["data"]["title"] == task.title
-    assert set(event) == {
-        "id", "seq", "type", "projectId", "taskId", "actor", "data", "createdAt"
-    }  # fmt: skip
+    assert set(event) == {"id", "seq", "type", "projectId", "taskId", "actor", "data", "createdAt"}
     assert event["taskId"] == to_global_id("Task", task.pk)
 
 
