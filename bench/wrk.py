@@ -93,7 +93,19 @@ def run_wrk(
         script.write(_lua(method, headers, body, cache_bust))
     output = subprocess.run(
         pinned(
-            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", script.name, url],
+            # wrk counts a response slower than --timeout (2 s by default) as a failed request;
+            # the slowest peer (strawberry-django at first: 200) takes longer than that.
+            [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{duration}s",
+                "--timeout",
+                "30s",
+                "-s",
+                script.name,
+                url,
+            ],
             cpu,
         ),
         capture_output=True,
