@@ -1,7 +1,8 @@
 """What `Event.seq` costs the write path: a mutation's round trip with the per-project sequence
 (the `ProjectLog` upsert in the change's transaction, tasks.events._next_seq) against the same
-server with `EVENT_SEQ_BENCH_COUNTER=1`, which takes the number from an in-process counter (no
-SQL). Both servers run side by side; rounds interleave; the table gives medians and the ratio.
+application served from `bench/seq_counter_asgi.py`, which takes the number from an
+in-process counter (no SQL). Both servers run side by side; rounds interleave; the table gives
+medians and the ratio.
 
 The mutations go to a project created for this run, so the counter's numbers (not gap-free)
 never mix with the seeded project's log."""
@@ -57,7 +58,7 @@ def run(*, token: str, quick: bool) -> list[str]:
     samples: dict[str, list[float]] = {"with seq": [], "without (counter)": []}
     with (
         Server(workers=1, cpu=SERVER_CPU) as with_seq,
-        Server(workers=1, cpu=SERVER_CPU, env={"EVENT_SEQ_BENCH_COUNTER": "1"}) as without,
+        Server(workers=1, cpu=SERVER_CPU, app="bench.seq_counter_asgi:application") as without,
     ):
         task = _task(with_seq, headers)
         servers = {"with seq": with_seq, "without (counter)": without}
@@ -80,7 +81,7 @@ def run(*, token: str, quick: bool) -> list[str]:
         "",
         f"With / without: {ratio:.3f}. {repeats} interleaved rounds of {count} sequential "
         "mutations each, one keep-alive connection; `without` numbers events from an in-process "
-        "counter instead of the `ProjectLog` upsert (bench only, `EVENT_SEQ_BENCH_COUNTER`).",
+        "counter instead of the `ProjectLog` upsert (bench only, `bench/seq_counter_asgi.py`).",
     ]
     print("\n".join(lines), flush=True)
     return lines

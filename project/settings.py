@@ -339,9 +339,6 @@ EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 90)
 EVENT_PRUNE_INTERVAL_SECONDS = env_float("EVENT_PRUNE_INTERVAL_SECONDS", 3600)
 # A resume that would replay more events than this answers `TOO_MANY_MISSED` (re-fetch instead).
 EVENT_REPLAY_MAX = env_int("EVENT_REPLAY_MAX", 1000)
-# Bench only (bench/, never production): number events from an in-process counter instead of the
-# log row upsert, to measure what `seq` costs a write. Breaks gap-free numbering across processes.
-EVENT_SEQ_BENCH_COUNTER = env_bool("EVENT_SEQ_BENCH_COUNTER", False)
 
 # --- Outgoing webhooks (tasks.webhook_delivery, tasks.outbound) -----------------------------------
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)

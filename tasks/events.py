@@ -8,15 +8,12 @@ written with its change and, in the same transaction, its pending after-commit w
 
 from __future__ import annotations
 
-import itertools
 import logging
-import time
 from datetime import date, datetime
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -166,21 +163,12 @@ def _record(
     return event
 
 
-# Bench only: unique across runs (starts at the clock in microseconds), not gap-free.
-_bench_seq = itertools.count(time.time_ns() // 1000)
-
-
 def _next_seq(project_id: int) -> int:
     """The project's next sequence number, in one statement: an upsert that creates the log row on
     a project's first event and otherwise increments it. The row stays locked until the change
     commits, so a concurrent change to the same project waits here and takes the next number:
     per project, `seq` order is commit order and has no gaps (a rolled-back change gives its
-    number back with its row). Works alike on SQLite (3.35+) and PostgreSQL.
-
-    `EVENT_SEQ_BENCH_COUNTER` (bench only) takes the number from an in-process counter instead,
-    no SQL, so the bench can show what the upsert costs a write."""
-    if settings.EVENT_SEQ_BENCH_COUNTER:
-        return next(_bench_seq)
+    number back with its row). Works alike on SQLite (3.35+) and PostgreSQL."""
     table = connection.ops.quote_name(ProjectLog._meta.db_table)
     # The only interpolation is the model's own table name, quoted.
     upsert = (
