@@ -36,3 +36,46 @@ def test_cache_busting_script_makes_every_path_unique():
     assert "request = function()" in script
     assert "_bust=" in script
     assert 'wrk.headers["Authorization"] = "Bearer t"' in script
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["bench.scaleout", "bench.seqcost", "bench.fanout", "bench.subscriptions", "bench.http"],
+)
+def test_every_bench_section_imports(module):
+    """The sections that only `make bench` on PostgreSQL + Redis reaches (scale-out) fail late and
+    take the whole run's results with them: at least their imports are checked here."""
+    import importlib
+
+    imported = importlib.import_module(module)
+    assert imported.__name__ == module
+
+
+def test_the_scale_out_section_builds_its_row(monkeypatch):
+    """Runs `run_scaleout` with stand-ins for the servers and wrk: what it sends and prints."""
+    from types import SimpleNamespace
+
+    from bench import scaleout
+
+    class FakeServer:
+        def __init__(self, *, workers: int) -> None:
+            self.url = f"http://fake-{workers}"
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    bodies = []
+
+    def fake_wrk(*, url, json_body, **kwargs):
+        bodies.append(json_body)
+        return SimpleNamespace(rps=170.0 if "fake-2" in url else 100.0)
+
+    monkeypatch.setattr(scaleout, "Server", FakeServer)
+    monkeypatch.setattr(scaleout, "run_wrk", fake_wrk)
+    lines = scaleout.run_scaleout(7, "token", repeats=1, duration=1)
+    assert "| 1.70x | >= 1.7x |" in "\n".join(lines)
+    assert bodies[0]["variables"] == {"p": "UHJvamVjdDo3", "n": 10}
+    assert "tasks(" in bodies[0]["query"]
