@@ -106,9 +106,16 @@ class PresenceSource(Protocol):
     ) -> AsyncIterator[list[dict[str, Any]]]: ...
 
 
+async def _no_source(context: Any, **arguments: Any) -> AsyncIterator[Any]:
+    """The source of a subscription run without the WebSocket transport's: refuses on the first
+    step, as the stream of a real source reports its errors."""
+    raise bad_user_input("Subscriptions run over WebSocket (graphql-transport-ws).")
+    yield  # an async generator, like the real sources
+
+
 def _source(root: Any) -> EventSource:
     if not callable(root):
-        raise bad_user_input("Subscriptions run over WebSocket (graphql-transport-ws).")
+        return _no_source
     source: EventSource = root
     return source
 
@@ -182,43 +189,35 @@ class Subscription(graphene.ObjectType):
     ) -> list[dict[str, Any]]:
         return root
 
+    # Each returns the event source's own async iterator: no generator of ours in between, which
+    # would cost every subscription a frame and a step per event.
     @staticmethod
-    async def subscribe_project_events(
+    def subscribe_project_events(
         root: Any, info: Any, project_id: str, after: str | None = None, after_seq: Any = None
     ) -> AsyncIterator[dict[str, Any]]:
-        source = _source(root)(
-            info.context, project_id=project_id, after=after, after_seq=after_seq
-        )
-        async for event in source:
-            yield event
+        return _source(root)(info.context, project_id=project_id, after=after, after_seq=after_seq)
 
     @staticmethod
-    async def subscribe_task_events(
+    def subscribe_task_events(
         root: Any, info: Any, task_id: str, after: str | None = None, after_seq: Any = None
     ) -> AsyncIterator[dict[str, Any]]:
-        source = _source(root)(info.context, task_id=task_id, after=after, after_seq=after_seq)
-        async for event in source:
-            yield event
+        return _source(root)(info.context, task_id=task_id, after=after, after_seq=after_seq)
 
     @staticmethod
-    async def subscribe_project_event_stream(
+    def subscribe_project_event_stream(
         root: Any, info: Any, project_id: str, after: str | None = None, after_seq: Any = None
     ) -> AsyncIterator[Any]:
-        source = _source(root)(
+        return _source(root)(
             info.context, project_id=project_id, after=after, after_seq=after_seq, announce=True
         )
-        async for item in source:
-            yield item
 
     @staticmethod
-    async def subscribe_task_event_stream(
+    def subscribe_task_event_stream(
         root: Any, info: Any, task_id: str, after: str | None = None, after_seq: Any = None
     ) -> AsyncIterator[Any]:
-        source = _source(root)(
+        return _source(root)(
             info.context, task_id=task_id, after=after, after_seq=after_seq, announce=True
         )
-        async for item in source:
-            yield item
 
     @staticmethod
     def resolve_project_event_stream(root: Any, info: Any, **args: Any) -> dict[str, Any]:
