@@ -8,9 +8,10 @@ webhooks and one `OutboxEntry` (the "to dispatch" mark). After the commit:
   the event loop serving the request, and the request returns without waiting for its fan-out.
   Code that runs on no event loop (a Celery worker, a management command, a plain test) dispatches
   inline instead: it has no response to delay.
-- The dispatcher reads which of its entries no sweeper has claimed, sends those events to the
-  channel layer, deletes the entries still unclaimed and schedules the first attempt of their
-  webhook deliveries.
+- The dispatcher sends the events to the channel layer, deletes the entries still unclaimed and
+  schedules the first attempt of their webhook deliveries. An entry handed to it late (half the
+  grace period after it was written) is first read back, so that one a sweeper claimed is
+  skipped; a fresh one cannot have been claimed yet and is sent at once.
 - The sweeper (`sweep`) dispatches again whatever is still there `OUTBOX_GRACE_SECONDS` after its
   commit or after its last claim: a process killed between its commit and its dispatch loses
   nothing. It runs as a Celery beat task with a broker (project/celery.py), as a loop in each web
@@ -64,12 +65,20 @@ DISPATCH_BATCH = 100
 
 @dataclass(frozen=True)
 class Pending:
-    """A committed event waiting for its dispatch."""
+    """A committed event waiting for its dispatch. `written` is when its entry was written (this
+    process's monotonic clock), which is before its commit."""
 
     event_id: int
     project_id: int
     payload: dict[str, Any]
     has_deliveries: bool = True
+    written: float = field(default_factory=time.monotonic, compare=False)
+
+    def unclaimable(self) -> bool:
+        """No sweeper can have claimed the entry yet: a sweeper takes one only
+        OUTBOX_GRACE_SECONDS after it was written; this allows half of that for clocks that
+        disagree between hosts (they decide `available_at`)."""
+        return time.monotonic() - self.written < settings.OUTBOX_GRACE_SECONDS / 2
 
 
 @dataclass
@@ -319,7 +328,10 @@ class LoopDispatcher:
             if settings.OUTBOX_TEST_DISPATCH_DELAY_SECONDS:
                 await asyncio.sleep(settings.OUTBOX_TEST_DISPATCH_DELAY_SECONDS)
             try:
-                await self._send(functools.partial(claim, batch))
+                if all(item.unclaimable() for item in batch):
+                    await self._publish(Claim(None, batch))
+                else:
+                    await self._send(functools.partial(claim, batch))
             except Exception:
                 logger.exception(
                     "outbox dispatch failed", extra={"event_ids": [p.event_id for p in batch]}
@@ -340,11 +352,22 @@ class LoopDispatcher:
 
     async def _send(self, take: Callable[[], Claim]) -> int:
         taken = await self._in_thread(take)
+        if taken.pending:
+            await self._publish(taken)
+        return len(taken.pending)
+
+    async def _publish(self, taken: Claim) -> None:
+        """Sends the claimed events, then completes them. Entries no sweeper can have claimed yet
+        (`Pending.unclaimable`, the after-commit case) come here without `claim`'s read: one
+        database round trip and two thread hops less between a commit and its fan-out (measured,
+        SQLite, one uvicorn process, 1,000 GraphQL subscribers: the read took 1.1-1.7 ms of the
+        write's path to its first delivery). `complete` still deletes only unclaimed entries, so
+        a sweeper that did claim one anyway (clocks off by more than half the grace period) sends
+        it a second time at worst, which at-least-once delivery allows (streams de-duplicate by
+        `seq`)."""
         for item in taken.pending:
             await events.publish_async(item.payload, project_id=item.project_id)
-        if taken.pending:
-            await self._in_thread(functools.partial(complete, taken))
-        return len(taken.pending)
+        await self._in_thread(functools.partial(complete, taken))
 
     def _in_thread[T](self, job: Callable[[], T]) -> Awaitable[T]:
         if LoopDispatcher._executor is None:

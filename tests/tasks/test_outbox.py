@@ -6,14 +6,16 @@ never waits for the fan-out. The crash itself, with real processes: tests/ops/te
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from project.celery import app as celery_app
@@ -251,20 +253,20 @@ def test_concurrent_sweepers_dispatch_each_event_once(project, member, sent, set
 
 @pytest.mark.e2e
 def test_a_write_is_answered_before_its_fan_out_runs(asgi_server, project, member, monkeypatch):
-    """The dispatcher is held before it claims: the write's answer still arrives, the subscriber
+    """The dispatcher is held before it sends: the write's answer still arrives, the subscriber
     has nothing yet; released, the event arrives and the mark is gone."""
     token = make_token(member)
     task = make_task(project, member, title="Before")
     held = threading.Event()
     release = threading.Event()
-    real_claim = outbox.claim
+    real_publish = outbox.LoopDispatcher._publish
 
-    def held_claim(batch: list[outbox.Pending]) -> outbox.Claim:
+    async def held_publish(self: outbox.LoopDispatcher, taken: outbox.Claim) -> None:
         held.set()
-        assert release.wait(WAIT)
-        return real_claim(batch)
+        assert await asyncio.to_thread(release.wait, WAIT)
+        await real_publish(self, taken)
 
-    monkeypatch.setattr(outbox, "claim", held_claim)
+    monkeypatch.setattr(outbox.LoopDispatcher, "_publish", held_publish)
     ws = subscribe(asgi_server, f"/ws/projects/{project.pk}/", token)
     try:
         answer = rest(asgi_server, "PATCH", f"/api/v1/tasks/{task.pk}/", token, json={"title": "A"})
@@ -316,6 +318,83 @@ async def test_the_in_process_sweeper_runs_on_the_server_loop(project, member, s
         assert dispatcher.sweeper is not None
         dispatcher.sweeper.cancel()
         dispatcher.worker.cancel()
+
+
+async def _dispatch_on_this_loop(pending: outbox.Pending, event_id: int) -> None:
+    """Hands `pending` to this loop's dispatcher and waits until it is done with it."""
+    dispatcher = outbox.loop_dispatcher()
+    try:
+        dispatcher.submit(pending)
+        for _ in range(WAIT * 20):
+            if dispatcher.queue.empty() and not await sync_to_async(_entry_fresh)(event_id):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)  # a send after the delete would still be seen
+    finally:
+        dispatcher.worker.cancel()
+
+
+def _entry_fresh(event_id: int) -> bool:
+    """The entry is still there and no sweeper claimed it."""
+    try:
+        return OutboxEntry.objects.filter(pk=event_id, claim__isnull=True).exists()
+    finally:
+        connection.close()
+
+
+def _committed_entry(project: Any, member: Any) -> tuple[Event, outbox.Pending]:
+    """A committed change whose after-commit dispatch never ran (the test hands it over)."""
+    real_after_commit = outbox.after_commit
+    outbox.after_commit = lambda pending: None  # type: ignore[assignment]
+    try:
+        with transaction.atomic():
+            task = make_task(project, member)
+        event = Event.objects.get(task_id=task.pk)
+        return event, outbox.Pending(event.pk, project.pk, events.event_payload(event), False)
+    finally:
+        outbox.after_commit = real_after_commit  # type: ignore[assignment]
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_fresh_entry_is_sent_without_reading_it_back(project, member, sent, monkeypatch):
+    """Handed to the dispatcher within half the grace period of its write, no sweeper can have
+    claimed it: it is sent with no `claim` read, then its mark is deleted."""
+    reads: list[int] = []
+    real_claim = outbox.claim
+
+    def counted_claim(batch: list[outbox.Pending]) -> outbox.Claim:
+        reads.append(len(batch))
+        return real_claim(batch)
+
+    monkeypatch.setattr(outbox, "claim", counted_claim)
+    event, pending = await sync_to_async(_committed_entry)(project, member)
+    await _dispatch_on_this_loop(pending, event.pk)
+    assert sent == [(project.pk, str(event.pk))]
+    assert reads == []
+    assert not await sync_to_async(_entry_exists)(event.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_late_entry_that_a_sweeper_claimed_is_not_sent_again(
+    project, member, sent, settings
+):
+    """Handed over late (past half the grace period), the entry is read back first: one a sweeper
+    claimed meanwhile is left to that sweeper, neither sent nor deleted."""
+    event, fresh = await sync_to_async(_committed_entry)(project, member)
+    late = dataclasses.replace(fresh, written=time.monotonic() - settings.OUTBOX_GRACE_SECONDS)
+
+    def sweeper_claims() -> list[int]:
+        try:
+            overdue(settings)
+            return [item.event_id for item in outbox.claim_overdue(10).pending]
+        finally:
+            connection.close()
+
+    assert await sync_to_async(sweeper_claims)() == [event.pk]
+    await _dispatch_on_this_loop(late, event.pk)
+    assert sent == []
+    assert await sync_to_async(_entry_exists)(event.pk)
 
 
 def _entry_exists(event_id: int) -> bool:
