@@ -1,13 +1,14 @@
-"""How a subscription's selection runs for one event: in a worker thread, like an HTTP query.
+"""How a subscription's selection runs for one event: like an HTTP query, with the resolvers,
+loaders and executor HTTP uses, fresh for each event, answering with the values the equivalent
+query gives.
 
 graphql-core completes an event's selection where it is called; Django refuses database access
 inside the event loop, and any relation under `Event` (`task { commentCount }`, `actor`,
-`project { members }`...) reaches the ORM. So every event executes in a worker thread with the
-resolvers, loaders and executor HTTP uses, fresh for each event, and answers with the values the
-equivalent query gives. There is no second, in-loop path: a selection that reads only the
-payload (`reads_payload_only`) is rendered once per event and shared by every subscriber with
-the same operation (shared_results.py), so the fan-out pays one thread hop per event, not one
-per subscriber.
+`project { members }`...) reaches the ORM. So an event executes in a worker thread
+(`execute_event`), except a live event for a selection that reads only the payload
+(`reads_payload_only`): that one never reaches the database and is executed on the loop
+(`execute_now`), once per event and operation, and shared by every subscriber of that
+operation (shared_results.py says why and what it measured).
 """
 
 from __future__ import annotations
@@ -105,12 +106,12 @@ async def execute_event(
 ) -> ExecutionResult:
     """The operation's result for one event (the root value), in a worker thread: the one
     database work uses, or, for a selection that `reads_payload_only`, a thread of its own."""
-    run = _execute_payload_only if payload_only else database_sync_to_async(_execute_in_thread)
+    run = _execute_payload_only if payload_only else database_sync_to_async(execute_now)
     result: ExecutionResult = await run(schema, document, event, context, variables, operation_name)
     return result
 
 
-def _execute_in_thread(
+def execute_now(
     schema: GraphQLSchema,
     document: DocumentNode,
     event: dict[str, Any],
@@ -118,6 +119,8 @@ def _execute_in_thread(
     variables: dict[str, Any] | None,
     operation_name: str | None,
 ) -> ExecutionResult:
+    """The operation's result for one event, executed where it is called: in a worker thread
+    (`execute_event`) or, for a live event and a payload-only selection, on the loop."""
     from graph.execution import FastExecutionContext
 
     from .subscriptions import SubscriptionContext
@@ -136,11 +139,11 @@ def _execute_in_thread(
     return result
 
 
-# Payload-only selections never reach the database, so they do not queue on the one thread that
-# every socket's database work shares (channels' `database_sync_to_async` outside a request):
-# behind a burst of subscriptions' target checks and replays, or the watchdog's access re-checks,
-# a live event's fan-out would wait for all of them.
+# Replayed events of payload-only selections never reach the database either, so they do not
+# queue on the one thread that every socket's database work shares (channels'
+# `database_sync_to_async` outside a request): behind a burst of subscriptions' target checks
+# and replays, or the watchdog's access re-checks, a resumed subscription would wait for all.
 _payload_renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="event-render")
 _execute_payload_only = sync_to_async(
-    _execute_in_thread, thread_sensitive=False, executor=_payload_renderer
+    execute_now, thread_sensitive=False, executor=_payload_renderer
 )

@@ -20,7 +20,7 @@ from channels.layers import get_channel_layer
 from tasks.events import EVENT_MESSAGE_TYPE, project_group
 
 if TYPE_CHECKING:
-    from .shared_results import SharedRendering
+    from .shared_results import SharedKey
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class RelayedEvent(dict[str, Any]):
 
     def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__(payload)
-        self.renderings: dict[Any, SharedRendering] = {}
+        self.renderings: dict[SharedKey, str | Exception] = {}
 
 
 def encode_event(event: dict[str, Any]) -> str:

@@ -1,36 +1,42 @@
 """The `payload` of a subscription's `next` message for one event: the only way one is made.
 
-Every event is executed by `event_execution.execute_event` (a worker thread, as over HTTP) and
-encoded once. A selection that reads only the payload (`reads_payload_only`, from
-`graph.types.EVENT_PAYLOAD_FIELDS`) gives the same bytes to every subscriber, so subscribers of
-the same operation (query, operation name and variables) share one rendering of a live event:
-the first to need it starts it, the others await it. The rendering lives on the relayed event
-(`groups.RelayedEvent`), so nothing outlives the event. Replayed events are rendered per
-subscriber.
+Every event is executed by `event_execution` and encoded once per operation it is rendered for:
+
+- A live event (relayed by the hub: `groups.RelayedEvent`) for a selection that reads only the
+  payload (`reads_payload_only`, from `graph.types.EVENT_PAYLOAD_FIELDS`) gives the same bytes to
+  every subscriber: it is executed on the loop, the moment its first subscriber needs it, once
+  per operation (query, operation name and variables), and the rendering is kept on the event
+  for the others, so nothing outlives the event.
+- Anything else (a selection reaching the database, or a replayed event) is executed in a worker
+  thread for its subscriber alone, as an HTTP query would be (`_render`).
+
+Why live payload-only events are not rendered in a thread: the hop put the whole fan-out behind
+it. With 1,000 subscribers (SQLite, one uvicorn process), the hub relayed the event to all of them
+first (2.5-4.5 ms), and only when the thread had rendered it (a further 1.5-2.5 ms, contending for
+the GIL with the relay) did the first frame leave; rendered where it is needed, the first frame
+leaves as the relay starts and the rest follow in the same pass. The execution costs the same CPU
+either way (it holds the GIL in a thread too); see bench/PROFILES.md.
 
 Two ways to a socket, one rendering. The general one: the subscription's task takes the event
 from its stream and awaits `next_payload`. The direct one (`DirectDelivery`), for payload-only
-subscriptions only: the hub callback registers the subscriber on the event's shared rendering and,
-when that completes, one callback writes every waiting subscriber's frame (its own prefix around
-the shared payload) to its outbox. It skips, per subscriber and event, a queue hand-off, a task
-wake-up and three async-generator hops: server CPU per 1,000 deliveries (1,000 subscribers, an
-`updateTask` each) fell from 53-85 ms to 34-44 ms in three interleaved A/B runs (issue 15 allows
-a second path only for a gain over 10%). It never overtakes: a subscription goes direct only
-while its general path has nothing queued or in hand and its outbox is idle, and once it has a
-direct frame waiting every later event goes direct too, in order.
+subscriptions only: the hub callback writes the frame (the subscription's own prefix around the
+shared payload) to the socket's outbox at once. It skips, per subscriber and event, a queue
+hand-off, a task wake-up and three async-generator hops: server CPU per 1,000 deliveries (1,000
+subscribers, an `updateTask` each) fell from 53-85 ms to 34-44 ms in three interleaved A/B runs
+(issue 15 allows a second path only for a gain over 10%). It never overtakes: an event goes direct
+only when it is live, the general path has nothing queued or in hand, and the outbox is idle.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 from graphql import DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode
 
-from .event_execution import execute_event, reads_payload_only
+from .event_execution import execute_event, execute_now, reads_payload_only
 
 SharedKey = tuple[str, str | None, str]
 
@@ -69,45 +75,28 @@ async def _render(
     operation_name: str | None,
     payload_only: bool = False,
 ) -> str:
+    """One subscriber's rendering, in a worker thread (replayed events, selections beyond the
+    payload)."""
     result = await execute_event(
         schema, document, event, context, variables, operation_name, payload_only=payload_only
     )
     return _encode(result)
 
 
-class SharedRendering:
-    """One operation's rendering of one live event, and the direct subscribers waiting for it."""
-
-    __slots__ = ("future", "waiters")
-
-    def __init__(self, future: asyncio.Future[str]) -> None:
-        self.future = future
-        self.waiters: list[DirectDelivery] = []
-        future.add_done_callback(self._done)
-
-    def _done(self, future: asyncio.Future[str]) -> None:
-        if not future.cancelled():
-            future.exception()  # each waiter gets it; no "never retrieved" when none is left
-        waiters, self.waiters = self.waiters, []
-        _flush_slice(waiters, 0)
-
-
-# Frames written per loop callback: between slices, whatever else is ready runs (the writer's
-# own HTTP response, other sockets' messages) instead of waiting for the whole fan-out. A waiter
-# in a later slice keeps its order: later events queue behind its waiting rendering.
-FLUSH_SLICE = 100
-
-
-def _flush_slice(waiters: list[DirectDelivery], start: int) -> None:
-    end = start + FLUSH_SLICE
-    for waiter in waiters[start:end]:
-        waiter.flush()
-    if end < len(waiters):
-        asyncio.get_running_loop().call_soon(_flush_slice, waiters, end)
+def _render_payload(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    event: dict[str, Any],
+    context: Any,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+) -> str:
+    """A payload-only selection's rendering of a live event, here on the loop."""
+    return _encode(execute_now(schema, document, event, context, variables, operation_name))
 
 
 def _shared(
-    renderings: dict[Any, SharedRendering],
+    renderings: dict[SharedKey, str | Exception],
     shared: SharedKey,
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -115,15 +104,18 @@ def _shared(
     context: Any,
     variables: dict[str, Any] | None,
     operation_name: str | None,
-) -> SharedRendering:
+) -> str:
+    """The operation's rendering of this live event: made by its first subscriber, reused by the
+    others (a failure too: each of them ends as the first did)."""
     rendering = renderings.get(shared)
     if rendering is None:
-        # A task of its own: a subscriber that completes meanwhile must not cancel the others'.
-        rendering = renderings[shared] = SharedRendering(
-            asyncio.get_running_loop().create_task(
-                _render(schema, document, event, context, variables, operation_name, True)
-            )
-        )
+        try:
+            rendering = _render_payload(schema, document, event, context, variables, operation_name)
+        except Exception as error:  # noqa: BLE001 - kept for its other subscribers, raised below
+            rendering = error
+        renderings[shared] = rendering
+    if isinstance(rendering, Exception):
+        raise rendering
     return rendering
 
 
@@ -137,21 +129,12 @@ async def next_payload(
     shared: SharedKey | None,
 ) -> str:
     """The JSON `payload` of a `next` message for this event."""
-    renderings: dict[Any, SharedRendering] | None = getattr(event, "renderings", None)
+    renderings: dict[SharedKey, str | Exception] | None = getattr(event, "renderings", None)
     if shared is None or renderings is None:
         return await _render(
             schema, document, event, context, variables, operation_name, shared is not None
         )
-    rendering = _shared(
-        renderings, shared, schema, document, event, context, variables, operation_name
-    ).future
-    if rendering.done():
-        return rendering.result()  # the common case for all but the first subscriber
-    return await asyncio.shield(rendering)
-
-
-def _unhandled(error: BaseException) -> None:
-    raise error
+    return _shared(renderings, shared, schema, document, event, context, variables, operation_name)
 
 
 class DirectDelivery:
@@ -174,7 +157,6 @@ class DirectDelivery:
         "shared",
         "task",
         "variables",
-        "waiting",
     )
 
     def __init__(
@@ -200,42 +182,26 @@ class DirectDelivery:
         self.context = context
         self.variables = variables
         self.operation_name = operation_name
-        # Renderings this subscriber waits for, oldest first; None (not an empty deque) when
-        # none, so an idle subscription holds no queue.
-        self.waiting: deque[SharedRendering] | None = None
         self.closed = False
         # The subscription's task: once cancelled (the client completed the operation, the
         # socket closes), nothing more goes out, as from the task itself.
         self.task = asyncio.current_task()
 
     def takes(self, event: dict[str, Any], general_idle: bool) -> bool:
-        """Whether `event` goes direct: any event while direct frames still wait (it must follow
-        them); otherwise a live one when nothing is queued on the general path nor on the
-        outbox."""
-        if self.closed or self._cancelled():
-            return False
-        if self.waiting is not None:
-            return True  # behind direct frames still waiting, whatever the event
-        return general_idle and getattr(event, "renderings", None) is not None and self.idle()
+        """Whether `event` goes direct: a live one, when nothing is queued on the general path
+        nor on the outbox, so it cannot overtake anything."""
+        return (
+            general_idle
+            and not self.closed
+            and getattr(event, "renderings", None) is not None
+            and self.idle()
+            and not self._cancelled()
+        )
 
     def deliver(self, event: dict[str, Any]) -> None:
-        renderings: dict[Any, SharedRendering] | None = getattr(event, "renderings", None)
-        if renderings is None:  # not relayed live (replayed): rendered for this subscriber
-            rendering = SharedRendering(
-                asyncio.get_running_loop().create_task(
-                    _render(
-                        self.schema,
-                        self.document,
-                        event,
-                        self.context,
-                        self.variables,
-                        self.operation_name,
-                        True,
-                    )
-                )
-            )
-        else:
-            rendering = _shared(
+        renderings: dict[SharedKey, str | Exception] = event.renderings  # type: ignore[attr-defined]
+        try:
+            payload = _shared(
                 renderings,
                 self.shared,
                 self.schema,
@@ -245,34 +211,11 @@ class DirectDelivery:
                 self.variables,
                 self.operation_name,
             )
-        future = rendering.future
-        if self.waiting is None:
-            if future.done() and not future.cancelled() and future.exception() is None:
-                self.send_text(f"{self.prefix}{future.result()}}}")
-                return
-            self.waiting = deque()
-        self.waiting.append(rendering)
-        if not future.done():
-            rendering.waiters.append(self)
-        else:
-            self.flush()
-
-    def flush(self) -> None:
-        """Writes the frames whose renderings are done, in order, up to the first that is not."""
-        if self._cancelled():
+        except Exception as error:  # noqa: BLE001 - the general path raises it (ends the operation)
             self.close()
+            self.failed(error)
             return
-        waiting = self.waiting
-        while waiting and not self.closed and waiting[0].future.done():
-            future = waiting.popleft().future
-            error = asyncio.CancelledError() if future.cancelled() else future.exception()
-            if error is not None:
-                self.close()
-                self.failed(error)
-                return
-            self.send_text(f"{self.prefix}{future.result()}}}")
-        if not waiting:
-            self.waiting = None
+        self.send_text(f"{self.prefix}{payload}}}")
 
     def _cancelled(self) -> bool:
         return self.task is not None and self.task.cancelling() > 0
@@ -280,4 +223,7 @@ class DirectDelivery:
     def close(self) -> None:
         """No more frames: the subscription ended (completed, refused or failed)."""
         self.closed = True
-        self.waiting = None
+
+
+def _unhandled(error: BaseException) -> None:
+    raise error

@@ -167,7 +167,8 @@ def test_direct_frames_equal_the_general_paths_in_order(query: str, steps: Any) 
 
 def test_live_events_go_direct_only_when_nothing_is_queued_before_them() -> None:
     """A replayed event still with the general path holds later live events on that path; once
-    it is through, live events go direct; a stalled client keeps them in order behind it."""
+    it is through, live events go direct; behind a stalled client they take the general path,
+    in order."""
     query = "subscription($p: ID!) { projectEvents(projectId: $p) { id } }"
 
     routed: list[str] = []
@@ -191,17 +192,13 @@ def test_live_events_go_direct_only_when_nothing_is_queued_before_them() -> None
             await asyncio.sleep(0.001)
         subscription.transport.writable.clear()  # the client stops reading
         subscription.inbox.deliver(RelayedEvent(_event(3)), "{}")  # idle outbox: direct
-        subscription.inbox.deliver(RelayedEvent(_event(4)), "{}")  # behind 3: direct too
-        for _ in range(200):
-            if not subscription.outbox.idle():
-                break
-            await asyncio.sleep(0.001)
-        # The outbox is busy and no direct frame waits: the general path takes it.
-        subscription.inbox.deliver(RelayedEvent(_event(5)), "{}")
+        assert not subscription.outbox.idle()  # 3 is stuck on the client
+        subscription.inbox.deliver(RelayedEvent(_event(4)), "{}")  # busy outbox: general path
+        subscription.inbox.deliver(RelayedEvent(_event(5)), "{}")  # behind 4: general path
         return await subscription.settle(5)
 
     frames = asyncio.run(scenario())
-    assert routed == ["3", "4"]
+    assert routed == ["3"]
     assert [frame.split('"id":"')[2].split('"')[0] for frame in frames] == [
         "1",
         "2",
@@ -214,10 +211,10 @@ def test_live_events_go_direct_only_when_nothing_is_queued_before_them() -> None
 def test_a_failed_rendering_ends_the_subscription_through_the_general_path(monkeypatch) -> None:
     from realtime import shared_results
 
-    async def broken(*args: Any) -> str:
+    def broken(*args: Any) -> str:
         raise RuntimeError("renderer down")
 
-    monkeypatch.setattr(shared_results, "_render", broken)
+    monkeypatch.setattr(shared_results, "_render_payload", broken)
     query = "subscription($p: ID!) { projectEvents(projectId: $p) { id } }"
 
     async def scenario() -> BaseException | None:
@@ -247,47 +244,38 @@ def test_selections_beyond_the_payload_get_no_direct_way(selection: str) -> None
     assert shared_key(document, operation, query, None, {"p": PROJECT}) is None
 
 
-def test_a_large_fan_out_is_written_in_slices_and_in_order(monkeypatch) -> None:
-    """One rendering for every direct subscriber; its frames go out a slice per loop callback,
-    so other ready work runs in between; no subscriber's frames change order."""
+def test_a_live_event_is_written_to_every_direct_subscriber_as_it_is_relayed(
+    monkeypatch,
+) -> None:
+    """One execution for every direct subscriber of an operation, on the loop; each frame is on
+    its socket's outbox by the time the hub's callback for that subscriber returns, so the first
+    socket is written before the last is even reached; no subscriber's frames change order."""
     from realtime import shared_results
 
     renders: list[str] = []
+    real = shared_results._render_payload
 
-    async def render(schema: Any, document: Any, event: Any, *args: Any) -> str:
-        renders.append(event["id"])
-        await asyncio.sleep(0)
-        return f'{{"n":{event["id"]}}}'
+    def render(*args: Any) -> str:
+        renders.append(args[2]["id"])
+        return real(*args)
 
-    monkeypatch.setattr(shared_results, "_render", render)
-    count = 2 * shared_results.FLUSH_SLICE + 50
+    monkeypatch.setattr(shared_results, "_render_payload", render)
+    count = 250
     query = "subscription($p: ID!) { projectEvents(projectId: $p) { id } }"
+    expected = [PREFIX + '{"data":{"projectEvents":{"id":"' + str(n) + '"}}}}' for n in (1, 2)]
 
-    async def scenario() -> tuple[list[list[str]], int]:
+    async def scenario() -> list[list[str]]:
         subscriptions = [Subscription(query, {"p": PROJECT}, direct=True) for _ in range(count)]
         await asyncio.sleep(0)
-        first, second = RelayedEvent(_event(1)), RelayedEvent(_event(2))
-        for event in (first, second):
+        for number, event in enumerate((RelayedEvent(_event(1)), RelayedEvent(_event(2)))):
             for subscription in subscriptions:
                 subscription.inbox.deliver(event, "{}")
-        written_before_other_work: list[int] = []
+                assert subscription.transport.sent[-1] == expected[number]
+        return [await subscription.settle(2) for subscription in subscriptions]
 
-        def other_work(_: object) -> None:  # ready right after the rendering's own callback
-            written_before_other_work.append(
-                sum(
-                    '"n":1' in "".join(subscription.transport.sent)
-                    for subscription in subscriptions
-                )
-            )
-
-        first.renderings[subscriptions[0].key].future.add_done_callback(other_work)
-        frames = [await subscription.settle(2) for subscription in subscriptions]
-        return frames, written_before_other_work[0]
-
-    frames, written = asyncio.run(scenario())
+    frames = asyncio.run(scenario())
     assert renders == ["1", "2"]  # one rendering per event for all subscribers
-    assert all(sent == [f'{PREFIX}{{"n":1}}}}', f'{PREFIX}{{"n":2}}}}'] for sent in frames)
-    assert written == shared_results.FLUSH_SLICE  # other work ran after the first slice
+    assert all(sent == expected for sent in frames)
 
 
 def test_nothing_goes_out_once_the_subscription_is_cancelled() -> None:
@@ -303,10 +291,8 @@ def test_nothing_goes_out_once_the_subscription_is_cancelled() -> None:
             if subscription.transport.sent:
                 break
             await asyncio.sleep(0.001)
-        waiting = RelayedEvent(_event(2))
-        subscription.inbox.deliver(waiting, "{}")  # direct, its rendering pending
         subscription.task.cancel()
-        subscription.inbox.deliver(RelayedEvent(_event(3)), "{}")
+        subscription.inbox.deliver(RelayedEvent(_event(2)), "{}")  # before the task runs again
         await asyncio.sleep(0.05)
         return subscription.transport.sent
 

@@ -38,14 +38,21 @@ def test_selections_that_may_depend_on_the_viewer_are_not_shared(selection: str)
 
 
 def test_one_execution_per_relayed_event_for_all_its_subscribers(monkeypatch) -> None:
-    executions: list[str] = []
+    """A live event is executed once, on the loop, for all its subscribers; a replayed one in a
+    worker thread per subscriber."""
+    executions: list[tuple[str, str]] = []
 
     async def render(schema: Any, document: Any, event: Any, *args: Any) -> str:
-        executions.append(event["id"])
+        executions.append(("thread", event["id"]))
         await asyncio.sleep(0)  # a worker-thread hop
         return f'{{"n":{event["id"]}}}'
 
+    def render_payload(schema: Any, document: Any, event: Any, *args: Any) -> str:
+        executions.append(("loop", event["id"]))
+        return f'{{"n":{event["id"]}}}'
+
     monkeypatch.setattr(shared_results, "_render", render)
+    monkeypatch.setattr(shared_results, "_render_payload", render_payload)
     key = _key(QUERY, {"p": "1"})
 
     async def scenario() -> list[str]:
@@ -59,4 +66,29 @@ def test_one_execution_per_relayed_event_for_all_its_subscribers(monkeypatch) ->
 
     payloads = asyncio.run(scenario())
     assert payloads == ['{"n":5}'] * 3 + ['{"n":4}'] * 2
-    assert sorted(executions) == ["4", "4", "5"]  # a replayed event is rendered per subscriber
+    assert sorted(executions) == [("loop", "5"), ("thread", "4"), ("thread", "4")]
+
+
+def test_a_failed_rendering_fails_every_subscriber_of_that_event(monkeypatch) -> None:
+    """Kept with the event like a rendering: the operation is not executed again per subscriber,
+    and each of them gets the error."""
+    calls: list[str] = []
+
+    def broken(schema: Any, document: Any, event: Any, *args: Any) -> str:
+        calls.append(event["id"])
+        raise RuntimeError("renderer down")
+
+    monkeypatch.setattr(shared_results, "_render_payload", broken)
+    key = _key(QUERY, {"p": "1"})
+
+    async def scenario() -> list[object]:
+        live = RelayedEvent({"id": "5"})
+        subscribers = [
+            next_payload(None, None, live, None, None, None, key)  # type: ignore[arg-type]
+            for _ in range(3)
+        ]
+        return list(await asyncio.gather(*subscribers, return_exceptions=True))
+
+    results = asyncio.run(scenario())
+    assert [str(result) for result in results] == ["renderer down"] * 3
+    assert calls == ["5"]
