@@ -24,11 +24,9 @@ from .selectors import (
     attachment_get,
     comment_and_role,
     is_storable_id,
-    project_get,
+    project_and_role,
     role_of,
     task_and_role,
-    task_get,
-    visible_projects,
 )
 
 PROJECT_FIELDS = frozenset({"name", "description"})
@@ -183,9 +181,8 @@ def project_create(*, actor: User, name: object, description: object = "") -> Pr
 def project_update(*, actor: User, project_id: object, changes: Mapping[str, Any]) -> Project:
     _unknown_fields(changes, PROJECT_FIELDS)
     with transaction.atomic():
-        project = project_get(actor, project_id)
-        project = visible_projects(actor).select_for_update().get(pk=project.pk)
-        _require(role_of(actor, project.pk), Action.MANAGE_PROJECT)
+        project, role = project_and_role(actor, project_id, lock=True)
+        _require(role, Action.MANAGE_PROJECT)
         errors = _Errors()
         cleaned: dict[str, Any] = {}
         if "name" in changes:
@@ -222,8 +219,8 @@ def project_delete(*, actor: User, project_id: object) -> int:
     """Deletes the project with its tasks, comments, attachments and event log. The log goes with
     it, so no event is recorded; subscribers learn of it when their stream ends."""
     with transaction.atomic():
-        project = project_get(actor, project_id)
-        _require(role_of(actor, project.pk), Action.MANAGE_PROJECT)
+        project, role = project_and_role(actor, project_id)
+        _require(role, Action.MANAGE_PROJECT)
         deleted_id = project.pk
         files = list(
             Attachment.objects.filter(task__project=project).values_list("file", flat=True)
@@ -260,8 +257,7 @@ def member_add(
     already works with can be added (`_addable_user`), unless `consented`: the person agreed
     outside the API, which only operator tooling (seed_demo) can know; transports never pass it."""
     with transaction.atomic():
-        project = project_get(actor, project_id)
-        actor_role = role_of(actor, project.pk)
+        project, actor_role = project_and_role(actor, project_id)
         _require(actor_role, Action.MANAGE_MEMBERS)
         errors = _Errors()
         clean_role = _choice(errors, "role", role, Role)
@@ -297,8 +293,7 @@ def member_remove(*, actor: User, project_id: object, user_id: object) -> Member
     """Removes a member; anyone may leave, admins remove members and viewers, owners anyone but
     the last owner. Returns the removed (unsaved) membership."""
     with transaction.atomic():
-        project = project_get(actor, project_id)
-        actor_role = role_of(actor, project.pk)
+        project, actor_role = project_and_role(actor, project_id)
         try:
             target_id = int(str(user_id))
         except (TypeError, ValueError, OverflowError):
@@ -365,8 +360,8 @@ def task_create(
     assignee_id: object = None,
 ) -> Task:
     with transaction.atomic():
-        project = project_get(actor, project_id)
-        _require(role_of(actor, project.pk), Action.CONTRIBUTE)
+        project, role = project_and_role(actor, project_id)
+        _require(role, Action.CONTRIBUTE)
         errors = _Errors()
         task = Task(
             project=project,
@@ -511,7 +506,7 @@ def _comment_body(body: object) -> str:
 
 def comment_add(*, actor: User, task_id: object, body: object) -> Comment:
     with transaction.atomic():
-        task, role = task_and_role(actor, task_id)
+        task, role = task_and_role(actor, task_id, joined=False)
         _require(role, Action.CONTRIBUTE)
         clean_body = _comment_body(body)
         comment = Comment.objects.create(task=task, author=actor, body=clean_body)
@@ -558,8 +553,8 @@ def attachment_add(*, actor: User, task_id: object, file: Any, name: object = No
     The sha256 was computed while the upload streamed in (`uploads.hashing`), so the answer
     carries it with or without a worker; after the commit `jobs.process_attachment` does the
     derived work only (for images: the size and a thumbnail) and marks the attachment processed."""
-    task = task_get(actor, task_id)
-    _require(role_of(actor, task.project_id), Action.CONTRIBUTE)
+    task, role = task_and_role(actor, task_id, joined=False)
+    _require(role, Action.CONTRIBUTE)
     checked = uploads.check_upload(file, name=name)
     digest = uploads.sha256_of_upload(file)
     _check_quota(task.project_id, checked.size)

@@ -140,8 +140,15 @@ def test_the_with_role_getters_answer_role_of_in_the_same_query(
         assert captured.captured_queries[0]["sql"].count('JOIN "tasks_membership"') == 1
         with django_assert_num_queries(1):
             found_comment, role = selectors.comment_and_role(actor, comment.pk)
+            assert found_comment.task == task
         assert (found_comment, role) == (comment, expected)
-        assert found_comment.task == task
+        with django_assert_num_queries(1):
+            found_project, role = selectors.project_and_role(actor, project.pk, lock=True)
+        assert (found_project, role) == (project, expected)
+        with django_assert_num_queries(1):
+            found, role = selectors.task_and_role(actor, task.pk, joined=False)
+        assert (found, role) == (task, expected)
+        assert "project" not in found._state.fields_cache
 
 
 @pytest.mark.parametrize("bad_id", [True, 1.5, "", [1], 2**70, 10**30, "nope"])
@@ -156,6 +163,9 @@ def test_the_with_role_getters_find_nothing_for_outsiders_and_odd_ids(
         (AnonymousUser(), task.pk, comment.pk),
         (None, task.pk, comment.pk),
     ]:
+        project_id = bad_id if who is owner else task.project_id
+        with pytest.raises(NotFound):
+            selectors.project_and_role(who, project_id, lock=True)
         with pytest.raises(NotFound):
             selectors.task_and_role(who, task_id, lock=True)
         with pytest.raises(NotFound):
