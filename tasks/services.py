@@ -22,13 +22,11 @@ from .models import Attachment, Comment, Membership, Project, Role, Task
 from .permissions import Action, can, can_delete_own_or_any, can_grant
 from .selectors import (
     attachment_get,
-    comment_get,
+    comment_and_role,
     is_storable_id,
-    project_get,
+    project_and_role,
     role_of,
-    task_get,
-    visible_projects,
-    visible_tasks,
+    task_and_role,
 )
 
 PROJECT_FIELDS = frozenset({"name", "description"})
@@ -90,7 +88,7 @@ def _text(
 
 def _choice(errors: _Errors, field: str, value: object, choices: type[Any]) -> str:
     if isinstance(value, str) and value in choices.values:
-        return value
+        return str(value)  # the plain value of a Choices member too: the instance keeps it as is
     allowed = ", ".join(choices.values)
     errors.add(field, "invalid_choice", f"{field} must be one of: {allowed}.")
     return ""
@@ -108,17 +106,15 @@ def _require(role: str | None, action: Action) -> None:
         raise PermissionDenied()
 
 
-def _locked_task(actor: User, task_id: object) -> Task:
-    task = task_get(actor, task_id)  # not found for non-members, before any lock is taken
-    return (
-        visible_tasks(actor)
-        .select_for_update(of=("self",))
-        .select_related("project", "assignee", "created_by")
-        .get(pk=task.pk)
-    )
+def _locked_task(actor: User, task_id: object) -> tuple[Task, str | None]:
+    """The task, locked for the transaction, and the actor's role in its project: one query
+    (see `task_and_role`). NotFound for non-members, who lock nothing."""
+    return task_and_role(actor, task_id, lock=True)
 
 
-def _check_assignee(errors: _Errors, project_id: int, assignee_id: object) -> int | None:
+def _check_assignee(errors: _Errors, project_id: int, assignee_id: object) -> User | None:
+    """The user `assignee_id` names, a member of the project; None for None (unassigned) and for
+    an invalid one (with the error added). Loaded whole: the task's events and answers show it."""
     if assignee_id is None:
         return None
     if not isinstance(assignee_id, int | str) or isinstance(assignee_id, bool):
@@ -129,13 +125,13 @@ def _check_assignee(errors: _Errors, project_id: int, assignee_id: object) -> in
     except (TypeError, ValueError, OverflowError):
         errors.add("assignee_id", "invalid", "assignee_id must be a user id.")
         return None
-    if (
-        not is_storable_id(user_id)
-        or not Membership.objects.filter(project_id=project_id, user_id=user_id).exists()
-    ):
+    user = None
+    if is_storable_id(user_id):
+        members = get_user_model().objects.filter(memberships__project_id=project_id)
+        user = members.filter(pk=user_id).first()
+    if user is None:
         errors.add("assignee_id", "not_a_member", "The assignee must be a member of the project.")
-        return None
-    return user_id
+    return user
 
 
 def _check_version(expected_version: object, current: int) -> None:
@@ -185,9 +181,8 @@ def project_create(*, actor: User, name: object, description: object = "") -> Pr
 def project_update(*, actor: User, project_id: object, changes: Mapping[str, Any]) -> Project:
     _unknown_fields(changes, PROJECT_FIELDS)
     with transaction.atomic():
-        project = project_get(actor, project_id)
-        project = visible_projects(actor).select_for_update().get(pk=project.pk)
-        _require(role_of(actor, project.pk), Action.MANAGE_PROJECT)
+        project, role = project_and_role(actor, project_id, lock=True)
+        _require(role, Action.MANAGE_PROJECT)
         errors = _Errors()
         cleaned: dict[str, Any] = {}
         if "name" in changes:
@@ -224,8 +219,8 @@ def project_delete(*, actor: User, project_id: object) -> int:
     """Deletes the project with its tasks, comments, attachments and event log. The log goes with
     it, so no event is recorded; subscribers learn of it when their stream ends."""
     with transaction.atomic():
-        project = project_get(actor, project_id)
-        _require(role_of(actor, project.pk), Action.MANAGE_PROJECT)
+        project, role = project_and_role(actor, project_id)
+        _require(role, Action.MANAGE_PROJECT)
         deleted_id = project.pk
         files = list(
             Attachment.objects.filter(task__project=project).values_list("file", flat=True)
@@ -262,8 +257,7 @@ def member_add(
     already works with can be added (`_addable_user`), unless `consented`: the person agreed
     outside the API, which only operator tooling (seed_demo) can know; transports never pass it."""
     with transaction.atomic():
-        project = project_get(actor, project_id)
-        actor_role = role_of(actor, project.pk)
+        project, actor_role = project_and_role(actor, project_id)
         _require(actor_role, Action.MANAGE_MEMBERS)
         errors = _Errors()
         clean_role = _choice(errors, "role", role, Role)
@@ -299,8 +293,7 @@ def member_remove(*, actor: User, project_id: object, user_id: object) -> Member
     """Removes a member; anyone may leave, admins remove members and viewers, owners anyone but
     the last owner. Returns the removed (unsaved) membership."""
     with transaction.atomic():
-        project = project_get(actor, project_id)
-        actor_role = role_of(actor, project.pk)
+        project, actor_role = project_and_role(actor, project_id)
         try:
             target_id = int(str(user_id))
         except (TypeError, ValueError, OverflowError):
@@ -367,8 +360,8 @@ def task_create(
     assignee_id: object = None,
 ) -> Task:
     with transaction.atomic():
-        project = project_get(actor, project_id)
-        _require(role_of(actor, project.pk), Action.CONTRIBUTE)
+        project, role = project_and_role(actor, project_id)
+        _require(role, Action.CONTRIBUTE)
         errors = _Errors()
         task = Task(
             project=project,
@@ -387,14 +380,15 @@ def task_create(
             status=_choice(errors, "status", status, Task.Status),
             priority=_choice(errors, "priority", priority, Task.Priority),
             due_date=_due_date(errors, due_date),
-            assignee_id=_check_assignee(errors, project.pk, assignee_id),
+            assignee=_check_assignee(errors, project.pk, assignee_id),
             created_by=actor,
         )
         errors.raise_if_any()
         if task.status == Task.Status.DONE:
             task.completed_at = timezone.now()
+        # save() fills in the id, the timestamps and search_text; the project, the assignee and
+        # the creator are the objects above: nothing to read back.
         task.save()
-        task = Task.objects.select_related("project", "assignee", "created_by").get(pk=task.pk)
         events.task_created(actor, task)
     return task
 
@@ -411,8 +405,8 @@ def task_update(
     the row lock (PostgreSQL) and a compare-and-set on the version (everywhere)."""
     _unknown_fields(changes, TASK_FIELDS)
     with transaction.atomic():
-        task = _locked_task(actor, task_id)
-        _require(role_of(actor, task.project_id), Action.CONTRIBUTE)
+        task, role = _locked_task(actor, task_id)
+        _require(role, Action.CONTRIBUTE)
         _check_version(expected_version, task.version)
         errors = _Errors()
         cleaned: dict[str, Any] = {}
@@ -441,10 +435,10 @@ def task_update(
             cleaned["priority"] = _choice(errors, "priority", changes["priority"], Task.Priority)
         if "due_date" in changes:
             cleaned["due_date"] = _due_date(errors, changes["due_date"])
+        assignee = None
         if "assignee_id" in changes:
-            cleaned["assignee_id"] = _check_assignee(
-                errors, task.project_id, changes["assignee_id"]
-            )
+            assignee = _check_assignee(errors, task.project_id, changes["assignee_id"])
+            cleaned["assignee_id"] = assignee.pk if assignee is not None else None
         errors.raise_if_any()
 
         changed = [name for name, value in cleaned.items() if getattr(task, name) != value]
@@ -466,7 +460,16 @@ def task_update(
             raise ValidationError.single(
                 "expected_version", "conflict", "The task was changed by someone else."
             )
-        task = Task.objects.select_related("project", "assignee", "created_by").get(pk=task.pk)
+        # The compare-and-set matched the version read above and every write to a task raises
+        # its version (the row is locked besides: FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on
+        # SQLite), so the row now is what was read plus `values`. Set those on the instance
+        # rather than read it back: one query and its ORM work less per update.
+        for name, value in values.items():
+            setattr(task, name, value)
+        if "assignee_id" in changed:
+            task.assignee = assignee
+        task.version += 1
+        task.updated_at = now
         events.task_updated(actor, task, [_api_field(name) for name in changed])
     return task
 
@@ -477,8 +480,7 @@ def _api_field(name: str) -> str:
 
 def task_delete(*, actor: User, task_id: object, expected_version: object = None) -> int:
     with transaction.atomic():
-        task = _locked_task(actor, task_id)
-        role = role_of(actor, task.project_id)
+        task, role = _locked_task(actor, task_id)
         if not can_delete_own_or_any(role, is_own=task.created_by_id == actor.pk):
             raise PermissionDenied()
         _check_version(expected_version, task.version)
@@ -504,8 +506,8 @@ def _comment_body(body: object) -> str:
 
 def comment_add(*, actor: User, task_id: object, body: object) -> Comment:
     with transaction.atomic():
-        task = task_get(actor, task_id)
-        _require(role_of(actor, task.project_id), Action.CONTRIBUTE)
+        task, role = task_and_role(actor, task_id, joined=False)
+        _require(role, Action.CONTRIBUTE)
         clean_body = _comment_body(body)
         comment = Comment.objects.create(task=task, author=actor, body=clean_body)
         events.comment_created(actor, comment)
@@ -514,8 +516,7 @@ def comment_add(*, actor: User, task_id: object, body: object) -> Comment:
 
 def comment_update(*, actor: User, comment_id: object, body: object) -> Comment:
     with transaction.atomic():
-        comment = comment_get(actor, comment_id)
-        role = role_of(actor, comment.task.project_id)
+        comment, role = comment_and_role(actor, comment_id)
         if comment.author_id != actor.pk or not can(role, Action.CONTRIBUTE):
             raise PermissionDenied("Only the author can edit a comment.")
         clean_body = _comment_body(body)
@@ -530,8 +531,7 @@ def comment_update(*, actor: User, comment_id: object, body: object) -> Comment:
 
 def comment_delete(*, actor: User, comment_id: object) -> int:
     with transaction.atomic():
-        comment = comment_get(actor, comment_id)
-        role = role_of(actor, comment.task.project_id)
+        comment, role = comment_and_role(actor, comment_id)
         if not can_delete_own_or_any(role, is_own=comment.author_id == actor.pk):
             raise PermissionDenied()
         deleted_id = comment.pk
@@ -553,16 +553,16 @@ def attachment_add(*, actor: User, task_id: object, file: Any, name: object = No
     The sha256 was computed while the upload streamed in (`uploads.hashing`), so the answer
     carries it with or without a worker; after the commit `jobs.process_attachment` does the
     derived work only (for images: the size and a thumbnail) and marks the attachment processed."""
-    task = task_get(actor, task_id)
-    _require(role_of(actor, task.project_id), Action.CONTRIBUTE)
+    task, role = task_and_role(actor, task_id, joined=False)
+    _require(role, Action.CONTRIBUTE)
     checked = uploads.check_upload(file, name=name)
     digest = uploads.sha256_of_upload(file)
     _check_quota(task.project_id, checked.size)
     key = uploads.storage.save_upload(task.project_id, file)
     try:
         with transaction.atomic():
-            task = _locked_task(actor, task.pk)
-            _require(role_of(actor, task.project_id), Action.CONTRIBUTE)
+            task, role = _locked_task(actor, task.pk)
+            _require(role, Action.CONTRIBUTE)
             # Uploads to one project take turns here, so two cannot both fit the last of a quota.
             Project.objects.select_for_update().only("pk").get(pk=task.project_id)
             _check_quota(task.project_id, checked.size)

@@ -81,3 +81,38 @@ def test_the_row_lock_makes_the_loser_see_the_winners_version(
     monkeypatch.setattr(services, "_check_version", wait_for_the_other)
     loser = check_one_winner(task, race(task, [owner, member]))
     assert "now at version 2" in loser.errors[0].message
+
+
+def test_a_non_member_neither_waits_for_nor_takes_the_row_lock(project, owner, outsider):
+    """The lookup that locks the task (tasks.selectors.task_and_role) filters by membership in
+    the same statement: PostgreSQL locks only the rows it returns, so an outsider's update is
+    `NotFound` at once, even while a member holds the lock."""
+    from django.db import transaction
+
+    from tasks.errors import NotFound
+
+    task = make_task(project, owner, title="Locked")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        try:
+            with transaction.atomic():
+                services._locked_task(owner, task.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")  # a wait fails the test
+            with pytest.raises(NotFound):
+                services.task_update(actor=outsider, task_id=task.pk, changes={"title": "Mine"})
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert Task.objects.get(pk=task.pk).title == "Locked"

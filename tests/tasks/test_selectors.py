@@ -126,6 +126,52 @@ def test_role_of_reports_each_role(project, owner, admin, member, viewer, outsid
     ]
 
 
+def test_the_with_role_getters_answer_role_of_in_the_same_query(
+    project, task, comment, owner, admin, member, viewer, django_assert_num_queries
+):
+    """The role comes from the actor's own membership row: the join the scope filters on is the
+    one the annotation reads (a second join would read any member's role, or repeat the task)."""
+    for actor in (owner, admin, member, viewer):
+        expected = selectors.role_of(actor, project.pk)
+        with django_assert_num_queries(1) as captured:
+            found, role = selectors.task_and_role(actor, task.pk)
+            assert (found.project, found.created_by) == (project, task.created_by)  # joined
+        assert (found, role) == (task, expected)
+        assert captured.captured_queries[0]["sql"].count('JOIN "tasks_membership"') == 1
+        with django_assert_num_queries(1):
+            found_comment, role = selectors.comment_and_role(actor, comment.pk)
+            assert found_comment.task == task
+        assert (found_comment, role) == (comment, expected)
+        with django_assert_num_queries(1):
+            found_project, role = selectors.project_and_role(actor, project.pk, lock=True)
+        assert (found_project, role) == (project, expected)
+        with django_assert_num_queries(1):
+            found, role = selectors.task_and_role(actor, task.pk, joined=False)
+        assert (found, role) == (task, expected)
+        assert "project" not in found._state.fields_cache
+
+
+@pytest.mark.parametrize("bad_id", [True, 1.5, "", [1], 2**70, 10**30, "nope"])
+def test_the_with_role_getters_find_nothing_for_outsiders_and_odd_ids(
+    task, comment, owner, outsider, bad_id
+):
+    from django.contrib.auth.models import AnonymousUser
+
+    for who, task_id, comment_id in [
+        (owner, bad_id, bad_id),
+        (outsider, task.pk, comment.pk),
+        (AnonymousUser(), task.pk, comment.pk),
+        (None, task.pk, comment.pk),
+    ]:
+        project_id = bad_id if who is owner else task.project_id
+        with pytest.raises(NotFound):
+            selectors.project_and_role(who, project_id, lock=True)
+        with pytest.raises(NotFound):
+            selectors.task_and_role(who, task_id, lock=True)
+        with pytest.raises(NotFound):
+            selectors.comment_and_role(who, comment_id)
+
+
 def test_event_streams_replay_after_a_cursor(task, member):
     first = selectors.task_events(member, task.pk).get()
     services.comment_add(actor=member, task_id=task.pk, body="x")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from graphql_relay import to_global_id
 
-from tasks import services
+from tasks import events, services
 from tasks.errors import ValidationError
 from tasks.models import Comment, Event, Membership, Project, Role, Task
 from tests.factories import UserFactory, acquaint, make_task
@@ -341,6 +341,52 @@ def test_task_update_bumps_the_version_and_names_the_changed_fields(task, admin,
     assert (updated.version, updated.assignee) == (3, None)
     task.refresh_from_db()
     assert task.version == 3
+
+
+def _as_stored(task: Task) -> dict[str, Any]:
+    fields = {f.attname: getattr(task, f.attname) for f in Task._meta.concrete_fields}
+    related = {name: getattr(task, name) for name in ("project", "assignee", "created_by")}
+    return {**fields, **related, "payload": events.task_data(task)}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"title": "Retitled", "description": "Écrit"},  # search_text follows
+        {"status": "done"},  # completed_at is set
+        {"assignee_id": "viewer", "priority": "high", "due_date": date(2031, 2, 3)},
+        {"assignee_id": None},
+    ],
+)
+def test_the_updated_task_returned_is_the_row_as_stored(task, member, viewer, changes):
+    """task_update applies its changes to the instance it locked instead of reading the row back:
+    what it returns and what its event says must be exactly what a fresh read gives."""
+    services.task_update(actor=member, task_id=task.pk, changes={"assignee_id": member.pk})
+    changes = {k: viewer.pk if v == "viewer" else v for k, v in changes.items()}
+
+    updated = services.task_update(actor=member, task_id=task.pk, changes=changes)
+
+    stored = Task.objects.select_related("project", "assignee", "created_by").get(pk=task.pk)
+    assert _as_stored(updated) == _as_stored(stored)
+    event = Event.objects.latest("id")
+    assert {k: v for k, v in event.data.items() if k != "changedFields"} == events.task_data(stored)
+    if "assignee_id" in changes:
+        expected = viewer.username if changes["assignee_id"] else None
+        assert (updated.assignee.username if updated.assignee else None) == expected
+
+
+def test_a_created_task_is_the_row_as_stored(project, member, viewer):
+    created = services.task_create(
+        actor=member,
+        project_id=project.pk,
+        title="Fresh",
+        status="done",
+        assignee_id=viewer.pk,
+        due_date=date(2031, 1, 1),
+    )
+    stored = Task.objects.select_related("project", "assignee", "created_by").get(pk=created.pk)
+    assert _as_stored(created) == _as_stored(stored)
+    assert Event.objects.latest("id").data == events.task_data(stored)
 
 
 def test_a_task_update_that_changes_nothing_keeps_the_version(task, member):
