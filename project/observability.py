@@ -157,6 +157,32 @@ def _socket_kind(path: str) -> str:
     return "graphql" if path.rstrip("/") == "/graphql" else "json"
 
 
+class _CountingSend:
+    """One socket's ASGI `send`, counting it in the gauge from its accept to its close.
+
+    A slotted object, not a closure: the closure and its cells cost about 0.5 KB per socket
+    (tracemalloc over 1,000 idle GraphQL subscribers)."""
+
+    __slots__ = ("gauge", "is_open", "send")
+
+    def __init__(self, send: Callable[[Any], Awaitable[None]], gauge: Any) -> None:
+        self.send = send
+        self.gauge = gauge
+        self.is_open = False
+
+    async def __call__(self, message: Any) -> None:
+        kind = message.get("type")
+        if kind == "websocket.accept" and not self.is_open:
+            await self.send(message)
+            self.is_open = True
+            self.gauge.inc()
+            return
+        if kind == "websocket.close" and self.is_open:
+            self.is_open = False
+            self.gauge.dec()
+        await self.send(message)
+
+
 class WebSocketMetrics:
     """ASGI wrapper keeping `websocket_connections` at the number of sockets open right now:
     counted once the handshake is accepted, uncounted when the connection ends, however it ends."""
@@ -168,27 +194,15 @@ class WebSocketMetrics:
         if scope.get("type") != "websocket":
             await self.app(scope, receive, send)
             return
-        gauge = WEBSOCKET_CONNECTIONS.labels(_socket_kind(str(scope.get("path", ""))))
-        is_open = False
-
-        async def counting_send(message: Any) -> None:
-            nonlocal is_open
-            kind = message.get("type")
-            if kind == "websocket.accept" and not is_open:
-                await send(message)
-                is_open = True
-                gauge.inc()
-                return
-            if kind == "websocket.close" and is_open:
-                is_open = False
-                gauge.dec()
-            await send(message)
-
+        counting = _CountingSend(
+            send, WEBSOCKET_CONNECTIONS.labels(_socket_kind(str(scope.get("path", ""))))
+        )
         try:
-            await self.app(scope, receive, counting_send)
+            await self.app(scope, receive, counting)
         finally:
-            if is_open:
-                gauge.dec()
+            if counting.is_open:
+                counting.is_open = False
+                counting.gauge.dec()
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
