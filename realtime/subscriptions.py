@@ -122,7 +122,10 @@ class Inbox:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
 
-    async def get(self) -> Any:
+    async def next_event(self, what: str) -> Any:
+        """The next event for the task, or the exception that ends the subscription (after
+        which nothing more goes direct). It waits in its own frame, not in a helper coroutine's:
+        an idle subscription keeps one frame less (about 0.2 KB)."""
         while not self.items:
             self.waiter = asyncio.get_running_loop().create_future()
             try:
@@ -132,12 +135,6 @@ class Inbox:
         item = self.items.popleft()
         if not self.items:
             self.items = None
-        return item
-
-    async def next_event(self, what: str) -> Any:
-        """The next event for the task, or the exception that ends the subscription (after
-        which nothing more goes direct)."""
-        item = await self.get()
         if item is _REVOKED or item is _LOST or isinstance(item, _Failed):
             self.close()
             if isinstance(item, _Failed):
