@@ -153,58 +153,6 @@ class ObservabilityMiddleware:
         return response
 
 
-def _socket_kind(path: str) -> str:
-    return "graphql" if path.rstrip("/") == "/graphql" else "json"
-
-
-class _CountingSend:
-    """One socket's ASGI `send`, counting it in the gauge from its accept to its close.
-
-    A slotted object, not a closure: the closure and its cells cost about 0.5 KB per socket
-    (tracemalloc over 1,000 idle GraphQL subscribers)."""
-
-    __slots__ = ("gauge", "is_open", "send")
-
-    def __init__(self, send: Callable[[Any], Awaitable[None]], gauge: Any) -> None:
-        self.send = send
-        self.gauge = gauge
-        self.is_open = False
-
-    async def __call__(self, message: Any) -> None:
-        kind = message.get("type")
-        if kind == "websocket.accept" and not self.is_open:
-            await self.send(message)
-            self.is_open = True
-            self.gauge.inc()
-            return
-        if kind == "websocket.close" and self.is_open:
-            self.is_open = False
-            self.gauge.dec()
-        await self.send(message)
-
-
-class WebSocketMetrics:
-    """ASGI wrapper keeping `websocket_connections` at the number of sockets open right now:
-    counted once the handshake is accepted, uncounted when the connection ends, however it ends."""
-
-    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope.get("type") != "websocket":
-            await self.app(scope, receive, send)
-            return
-        counting = _CountingSend(
-            send, WEBSOCKET_CONNECTIONS.labels(_socket_kind(str(scope.get("path", ""))))
-        )
-        try:
-            await self.app(scope, receive, counting)
-        finally:
-            if counting.is_open:
-                counting.is_open = False
-                counting.gauge.dec()
-
-
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus text format; aggregates across worker processes when
     PROMETHEUS_MULTIPROC_DIR is set (as `make serve` does). Who may read it: metrics_access."""

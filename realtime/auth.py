@@ -8,6 +8,7 @@ Never from the query string.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from importlib import import_module
@@ -75,6 +76,10 @@ class _HandshakeCredentials:
             scope.update(credentials=None, credentials_rejected=False)
             return self.app(scope, receive, send)  # type: ignore[no-any-return]
         return self._resolved(scope, receive, send, header, cookie)
+
+    # Not `async def`, but an ASGI 3 application all the same: marked so that asgiref and
+    # servers (`guarantee_single_callable`, uvicorn) do not take it for an ASGI 2 one.
+    inspect.markcoroutinefunction(__call__)
 
     async def _resolved(
         self,
@@ -145,3 +150,5 @@ class OriginValidator:
         if scope["type"] == "websocket" and not origin_allowed(_header(scope, b"origin")):
             return self.refuse(scope, receive, send)  # type: ignore[no-any-return]
         return self.app(scope, receive, send)  # type: ignore[no-any-return]
+
+    inspect.markcoroutinefunction(__call__)  # an ASGI 3 application (see above)

@@ -63,6 +63,7 @@ def _formatted(
 
 
 class GraphQLTransportWSConsumer(RelayConsumer):
+    metrics_kind = "graphql"
     credentials: Credentials | None = None
     init_received = False
     watch: Watch | None = None
