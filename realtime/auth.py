@@ -58,13 +58,13 @@ class _HandshakeCredentials:
     It adds these two keys to the server's scope in place, not to a copy as Channels'
     `BaseMiddleware` does (the ASGI spec advises a copy so that changes do not leak upstream).
     Upstream of it are only this process's own wrappers (project/asgi.py) and the server, none
-    of which reads these keys, and a scope serves one connection only (routing.py's router adds
-    its keys in place too). The session and its cookies are read for the sign-in only and not kept in the scope (no
-    consumer reads them). Nor does a handshake without credentials (no `Authorization` header,
-    no session cookie: a graphql-transport-ws client signing in with `connection_init`) keep a
-    coroutine frame of this middleware for the socket's lifetime. Measured with tracemalloc over
-    1,000 idle GraphQL subscribers: the copy, the session store and the frame were about 1 KB
-    per socket."""
+    of which reads these keys, and a scope serves one connection only (routing.py's router
+    adds its keys in place too). The session and its cookies are read for the sign-in only and
+    not kept in the scope (no consumer reads them). Nor does a handshake without credentials
+    (no `Authorization` header, no session cookie: a graphql-transport-ws client signing in
+    with `connection_init`) keep a coroutine frame of this middleware for the socket's
+    lifetime. Measured with tracemalloc over 1,000 idle GraphQL subscribers: the copy, the
+    session store and the frame were about 1 KB per socket."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
