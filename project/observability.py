@@ -153,44 +153,6 @@ class ObservabilityMiddleware:
         return response
 
 
-def _socket_kind(path: str) -> str:
-    return "graphql" if path.rstrip("/") == "/graphql" else "json"
-
-
-class WebSocketMetrics:
-    """ASGI wrapper keeping `websocket_connections` at the number of sockets open right now:
-    counted once the handshake is accepted, uncounted when the connection ends, however it ends."""
-
-    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope.get("type") != "websocket":
-            await self.app(scope, receive, send)
-            return
-        gauge = WEBSOCKET_CONNECTIONS.labels(_socket_kind(str(scope.get("path", ""))))
-        is_open = False
-
-        async def counting_send(message: Any) -> None:
-            nonlocal is_open
-            kind = message.get("type")
-            if kind == "websocket.accept" and not is_open:
-                await send(message)
-                is_open = True
-                gauge.inc()
-                return
-            if kind == "websocket.close" and is_open:
-                is_open = False
-                gauge.dec()
-            await send(message)
-
-        try:
-            await self.app(scope, receive, counting_send)
-        finally:
-            if is_open:
-                gauge.dec()
-
-
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus text format; aggregates across worker processes when
     PROMETHEUS_MULTIPROC_DIR is set (as `make serve` does). Who may read it: metrics_access."""

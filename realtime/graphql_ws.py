@@ -63,6 +63,7 @@ def _formatted(
 
 
 class GraphQLTransportWSConsumer(RelayConsumer):
+    metrics_kind = "graphql"
     credentials: Credentials | None = None
     init_received = False
     watch: Watch | None = None
@@ -77,7 +78,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
         # Executions of this socket's operations in flight at once (each takes the worker thread
         # every query uses): one socket cannot queue a whole burst ahead of everyone else's.
         self.executing = asyncio.Semaphore(int(settings.WEBSOCKET_MAX_CONCURRENT_OPERATIONS))
-        self.init_timer = asyncio.get_running_loop().call_later(
+        self.init_timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
             float(settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS),
             self.close_now,
             CLOSE_INIT_TIMEOUT,
@@ -137,15 +138,19 @@ class GraphQLTransportWSConsumer(RelayConsumer):
         if credentials is None or not credentials.has_scope(READ_SCOPE):
             self.close_now(CLOSE_FORBIDDEN, "Forbidden")
             return
-        self.init_timer.cancel()
+        if self.init_timer is not None:
+            self.init_timer.cancel()
+        self.init_timer = None  # a cancelled handle still holds about 200 bytes, per socket
         self.credentials = credentials
         # Credentials that stop holding close the socket as refused ones do at init (API.md);
         # a lost membership ends only the subscriptions of that project (subscriptions.py).
-        self.watch = Watch(
-            credentials, None, lambda _refusal: self.close_now(CLOSE_FORBIDDEN, "Forbidden")
-        )
+        # A bound method, not a lambda: no function object and cell per socket.
+        self.watch = Watch(credentials, None, self._credentials_lost)
         get_watchdog().add(self.watch)
         self.send_text('{"type":"connection_ack"}')
+
+    def _credentials_lost(self, _refusal: object) -> None:
+        self.close_now(CLOSE_FORBIDDEN, "Forbidden")
 
     async def _credentials(self, payload: dict[str, Any]) -> Credentials | None:
         header = payload.get("authorization", payload.get("Authorization"))
@@ -192,16 +197,93 @@ class GraphQLTransportWSConsumer(RelayConsumer):
         position = await log_position_now()
         if self.closing:
             return
+        # The operation's parts, not the message's dict: the task keeps what it is given.
         self.operations[operation_id] = asyncio.get_running_loop().create_task(
-            self._run(operation_id, payload, position)
+            self._run(
+                operation_id,
+                payload["query"],
+                payload.get("variables") or None,
+                payload.get("operationName") or None,
+                position,
+            )
         )
 
     def _send_error(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
         self.send_text(_dumps({"id": operation_id, "type": "error", "payload": errors}))
 
-    async def _run(self, operation_id: str, payload: dict[str, Any], position: int) -> None:
+    async def _run(
+        self,
+        operation_id: str,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        position: int,
+    ) -> None:
+        """The operation's task, start to end. One coroutine, not a wrapper awaiting another:
+        each frame lives as long as the subscription (about 0.3 KB per subscription)."""
+        from graph.operation import OperationRefused, prepare, subscribe
+
         try:
-            await self._execute(operation_id, payload, position)
+            try:
+                # The same pipeline as HTTP: size and token limits, cached validation, limits.
+                prepared = prepare(query, variables, operation_name)
+            except OperationRefused as refused:
+                self._send_error(operation_id, _formatted(refused.errors, "BAD_USER_INPUT"))
+                return
+            schema, document, operation = prepared.schema, prepared.document, prepared.operation
+            if operation.operation != OperationType.SUBSCRIPTION:
+                self._send_error(
+                    operation_id,
+                    [
+                        {
+                            "message": "Only subscriptions are served over WebSocket; "
+                            "send queries and mutations to /graphql over HTTP.",
+                            "extensions": {"code": "BAD_USER_INPUT"},
+                        }
+                    ],
+                )
+                return
+            assert self.credentials is not None
+            shared = shared_key(document, operation, query, operation_name, variables)
+            prefix = f'{{"id":{_dumps(operation_id)},"type":"next","payload":'
+            context = SubscriptionContext(self.credentials, log_position=position)
+            if shared is not None:
+                context.direct = DirectDelivery(
+                    shared=shared,
+                    prefix=prefix,
+                    send_text=self.send_text,
+                    idle=self.outbox.idle,
+                    schema=schema,
+                    document=document,
+                    context=context,
+                    variables=variables,
+                    operation_name=operation_name,
+                )
+            # The event source is the subscription's root value: graph/ does not import realtime/.
+            stream = await subscribe(prepared, subscription_root, context)
+            del prepared  # this frame lives as long as the subscription: not its bound variables
+            if isinstance(stream, ExecutionResult):
+                # Variables that do not fit the operation, as over HTTP.
+                self._send_error(operation_id, _formatted(stream.errors or [], "BAD_USER_INPUT"))
+                return
+            try:
+                async for event in stream:
+                    async with self.executing:
+                        rendered = await next_payload(
+                            schema,
+                            document,
+                            event,
+                            context,
+                            variables,
+                            operation_name,
+                            shared,
+                        )
+                    self.send_text(f"{prefix}{rendered}}}")
+            finally:
+                aclose = getattr(stream, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            self.send_text(_dumps({"id": operation_id, "type": "complete"}))
         except asyncio.CancelledError:
             raise
         except LayerUnavailable:
@@ -215,69 +297,3 @@ class GraphQLTransportWSConsumer(RelayConsumer):
         finally:
             if self.operations.get(operation_id) is asyncio.current_task():
                 del self.operations[operation_id]
-
-    async def _execute(self, operation_id: str, payload: dict[str, Any], position: int) -> None:
-        from graph.operation import OperationRefused, prepare, subscribe
-
-        query: str = payload["query"]
-        variables = payload.get("variables") or None
-        operation_name = payload.get("operationName") or None
-        try:
-            # The same pipeline as HTTP: size and token limits, cached validation, limits.
-            prepared = prepare(query, variables, operation_name)
-        except OperationRefused as refused:
-            self._send_error(operation_id, _formatted(refused.errors, "BAD_USER_INPUT"))
-            return
-        document, operation = prepared.document, prepared.operation
-        if operation.operation != OperationType.SUBSCRIPTION:
-            self._send_error(
-                operation_id,
-                [
-                    {
-                        "message": "Only subscriptions are served over WebSocket; "
-                        "send queries and mutations to /graphql over HTTP.",
-                        "extensions": {"code": "BAD_USER_INPUT"},
-                    }
-                ],
-            )
-            return
-        assert self.credentials is not None
-        shared = shared_key(document, operation, payload["query"], operation_name, variables)
-        prefix = f'{{"id":{_dumps(operation_id)},"type":"next","payload":'
-        context = SubscriptionContext(self.credentials, log_position=position)
-        if shared is not None:
-            context.direct = DirectDelivery(
-                shared=shared,
-                prefix=prefix,
-                send_text=self.send_text,
-                idle=self.outbox.idle,
-                schema=prepared.schema,
-                document=document,
-                context=context,
-                variables=variables,
-                operation_name=operation_name,
-            )
-        # The event source is the subscription's root value: graph/ does not import realtime/.
-        stream = await subscribe(prepared, subscription_root, context)
-        if isinstance(stream, ExecutionResult):
-            # Variables that do not fit the operation, as over HTTP.
-            self._send_error(operation_id, _formatted(stream.errors or [], "BAD_USER_INPUT"))
-            return
-        try:
-            async for event in stream:
-                async with self.executing:
-                    rendered = await next_payload(
-                        prepared.schema,
-                        document,
-                        event,
-                        context,
-                        variables,
-                        operation_name,
-                        shared,
-                    )
-                self.send_text(f"{prefix}{rendered}}}")
-        finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
-        self.send_text(_dumps({"id": operation_id, "type": "complete"}))

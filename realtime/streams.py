@@ -179,8 +179,11 @@ class EventStream:
         self._revoked = revoked
         self._lost = lost
         self._buffer: list[tuple[dict[str, Any], str | None]] | None = None
-        self._seen: set[int] = set()
-        self._seen_order: deque[int] = deque()
+        # The de-duplication window, made with the first event: an idle stream holds no set
+        # and no deque (an empty deque alone is about 600 bytes; tracemalloc over 1,000 idle
+        # GraphQL subscribers: about 0.9 KB per subscription for the two).
+        self._seen: set[int] | None = None
+        self._seen_order: deque[int] | None = None
         # Project streams only: the highest `seq` delivered, and the log read filling a gap.
         self._ordered = task_id is None
         self._last = 0
@@ -270,7 +273,7 @@ class EventStream:
             self._buffer.append((event, text))
             return
         seq = int(event["seq"])
-        if self._ordered and seq > self._last + 1 and seq not in self._seen:
+        if self._ordered and seq > self._last + 1 and not self._has_seen(seq):
             self._buffer = [(event, text)]
             self._filling = asyncio.get_running_loop().create_task(self._fill(self._last))
             return
@@ -290,13 +293,19 @@ class EventStream:
             logger.exception("filling a gap in a live stream failed")
             self.on_layer_lost()
 
+    def _has_seen(self, seq: int) -> bool:
+        return self._seen is not None and seq in self._seen
+
     def _emit(self, event: dict[str, Any], text: str | None) -> None:
         seq = int(event["seq"])  # one project per stream: its `seq` identifies the event
-        if seq in self._seen:
+        seen, order = self._seen, self._seen_order
+        if seen is None or order is None:
+            seen, order = self._seen, self._seen_order = set(), deque()
+        elif seq in seen:
             return
-        self._seen.add(seq)
-        self._seen_order.append(seq)
-        if len(self._seen_order) > SEEN_WINDOW:
-            self._seen.discard(self._seen_order.popleft())
+        seen.add(seq)
+        order.append(seq)
+        if len(order) > SEEN_WINDOW:
+            seen.discard(order.popleft())
         self._last = max(self._last, seq)
         self._deliver(event, text)

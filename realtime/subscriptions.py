@@ -122,7 +122,10 @@ class Inbox:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
 
-    async def get(self) -> Any:
+    async def next_event(self, what: str) -> Any:
+        """The next event for the task, or the exception that ends the subscription (after
+        which nothing more goes direct). It waits in its own frame, not in a helper coroutine's:
+        an idle subscription keeps one frame less (about 0.2 KB)."""
         while not self.items:
             self.waiter = asyncio.get_running_loop().create_future()
             try:
@@ -132,12 +135,6 @@ class Inbox:
         item = self.items.popleft()
         if not self.items:
             self.items = None
-        return item
-
-    async def next_event(self, what: str) -> Any:
-        """The next event for the task, or the exception that ends the subscription (after
-        which nothing more goes direct)."""
-        item = await self.get()
         if item is _REVOKED or item is _LOST or isinstance(item, _Failed):
             self.close()
             if isinstance(item, _Failed):
@@ -185,6 +182,24 @@ def _target(user: Any, project_id: object, task_id: object) -> tuple[int, int | 
     return project_get(user, decode_id(project_id, "Project")).pk, None
 
 
+def _target_and_start(
+    user: Any,
+    project_id: object,
+    task_id: object,
+    position: int,
+    cursor: int | None,
+    seq: int | None,
+) -> tuple[int, int | None, ResumePoint]:
+    """The target and where its stream starts, in one trip to the database thread. At module
+    level, not a closure in `event_source`: the closure and its cells would live as long as the
+    subscription (about 0.5 KB each, tracemalloc over 1,000 idle subscribers)."""
+    target_project, target_task = _target(user, project_id, task_id)
+    point = start_point(
+        target_project, target_task, position=position, after_id=cursor, after_seq=seq
+    )
+    return target_project, target_task, point
+
+
 async def event_source(
     context: Any,
     *,
@@ -218,16 +233,10 @@ async def event_source(
     if position is None:
         position = await log_position_now()
 
-    def target_and_start() -> tuple[int, int | None, ResumePoint]:
-        """The target and where its stream starts, in one trip to the database thread."""
-        target_project, target_task = _target(user, project_id, task_id)
-        point = start_point(
-            target_project, target_task, position=position, after_id=cursor, after_seq=seq
-        )
-        return target_project, target_task, point
-
     try:
-        target_project, target_task, point = await database_sync_to_async(target_and_start)()
+        target_project, target_task, point = await database_sync_to_async(_target_and_start)(
+            user, project_id, task_id, position, cursor, seq
+        )
     except NotFound:
         raise _not_found(what) from None
     if not point.recovered and not announce:
