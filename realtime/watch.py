@@ -123,6 +123,10 @@ def refusal_for(watch: Watch, facts: _Facts) -> Refusal | None:
     )
 
 
+# Watches given their verdict per turn of the event loop.
+CHECK_SLICE = 256
+
+
 class Watchdog:
     def __init__(self) -> None:
         self.watches: set[Watch] = set()
@@ -142,14 +146,28 @@ class Watchdog:
             await self.check()
 
     async def check(self) -> None:
+        """One verdict per distinct (credentials, project): the sockets and streams of one
+        sign-in share it. Handed out a slice at a time, so a fan-out due meanwhile is not held
+        up: measured with 1,000 GraphQL subscribers on one token (2,000 watches), the check
+        held the loop about 3 ms in one piece, plus about 5 ms of its thread contending for the
+        GIL while the facts were gathered for every watch rather than every sign-in."""
         watches = list(self.watches)
+        distinct = {(watch.credentials, watch.project_id): watch for watch in watches}
+
         try:
-            facts = await database_sync_to_async(_load_facts)(watches)
+            facts = await database_sync_to_async(_load_facts)(list(distinct.values()))
         except Exception:
             logger.exception("re-checking socket credentials failed")
             return
-        for watch in watches:
-            refusal = refusal_for(watch, facts)
+        verdicts: dict[tuple[Credentials, int | None], Refusal | None] = {}
+        for index, watch in enumerate(watches):
+            if index and not index % CHECK_SLICE:
+                await asyncio.sleep(0)
+            key = (watch.credentials, watch.project_id)
+            if key in verdicts:
+                refusal = verdicts[key]
+            else:
+                refusal = verdicts[key] = refusal_for(watch, facts)
             if refusal is not None and watch in self.watches:
                 self.watches.discard(watch)
                 try:

@@ -101,3 +101,56 @@ def test_the_recheck_costs_four_queries_whatever_the_number_of_sockets(
     with django_assert_num_queries(4):  # tokens, users, sessions, memberships
         facts = _load_facts(watches)
     assert {refusal_for(w, facts) for w in watches} == {None}
+
+
+def test_one_verdict_per_sign_in_and_project_handed_out_in_slices(monkeypatch):
+    """Many sockets of one sign-in share one verdict (and one gathering of facts); a large check
+    lets other work run between slices; every watch that lost access is told, once."""
+    import asyncio
+
+    from realtime import watch as watch_module
+
+    kept_user, lost_user = UserFactory.build(pk=1), UserFactory.build(pk=2)
+    kept = Credentials(user=kept_user, scopes=frozenset({"read"}), token_id=1)
+    lost = Credentials(user=lost_user, scopes=frozenset({"read"}), token_id=2)
+    gathered: list[int] = []
+    judged: list[tuple[Credentials, int | None]] = []
+    monkeypatch.setattr(
+        watch_module, "_load_facts", lambda watches: gathered.append(len(watches)) or object()
+    )
+
+    def verdict(one: Watch, facts: Any) -> Refusal | None:
+        judged.append((one.credentials, one.project_id))
+        return Refusal.CREDENTIALS if one.credentials is lost else None
+
+    monkeypatch.setattr(watch_module, "refusal_for", verdict)
+    told: list[int] = []
+    count = 3 * watch_module.CHECK_SLICE
+    watches = [
+        Watch(kept if n % 2 else lost, 7 if n % 3 else None, lambda _r, n=n: told.append(n))
+        for n in range(count)
+    ]
+
+    async def scenario() -> int:
+        dog = watch_module.Watchdog()
+        dog.watches.update(watches)
+        ran_during: list[int] = []
+
+        async def other_work() -> None:
+            while not told:  # until the verdicts are being handed out
+                await asyncio.sleep(0)
+            ran_during.append(len(told))
+
+        other = asyncio.get_running_loop().create_task(other_work())
+        await dog.check()
+        await other
+        return ran_during[0]
+
+    told_before_other_work = asyncio.run(scenario())
+    assert gathered == [4]  # two sign-ins x (socket, project stream)
+    assert sorted(judged, key=repr) == sorted(
+        {(kept, 7), (kept, None), (lost, 7), (lost, None)}, key=repr
+    )
+    assert sorted(told) == [n for n in range(count) if n % 2 == 0]
+    # The other task ran between slices, not only once every verdict was out.
+    assert 0 < told_before_other_work < len(told)
