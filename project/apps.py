@@ -9,6 +9,11 @@ class ProjectConfig(AppConfig):
     verbose_name = "TaskHub edge"
 
     def ready(self) -> None:
+        from django.core import checks
+
+        from .loop_middleware import check_security_middleware
         from .token_lookup import connect_signals
+
+        checks.register(check_security_middleware, checks.Tags.security, deploy=True)
 
         connect_signals()

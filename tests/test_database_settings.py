@@ -24,7 +24,11 @@ def test_a_sqlite_url_gets_exactly_what_sqlite_path_gets(tmp_path: Path) -> None
     by_path = shown(DEBUG="1", SQLITE_PATH=path)["db"]
     assert by_url == by_path
     assert by_url["NAME"] == path
-    assert by_url["OPTIONS"] == {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    assert by_url["OPTIONS"] == {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "pool": {"max_size": 10},
+    }
     assert by_url["CONN_MAX_AGE"] == 0
 
 

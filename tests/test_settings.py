@@ -101,7 +101,8 @@ def test_debug_on_runs_without_configuration_on_embedded_backends():
     settings = shown(DEBUG="1")
     assert settings["debug"] is True
     assert "localhost" in settings["hosts"] and "127.0.0.1" in settings["hosts"]
-    assert settings["db"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert settings["db"]["ENGINE"] == "project.sqlite"  # Django's, with a pool: project/sqlite
+    assert settings["db"]["OPTIONS"]["pool"] == {"max_size": 10}
     assert settings["cache"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
     assert settings["layer"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
     assert (settings["eager"], settings["broker"]) == (True, "memory://")

@@ -1,0 +1,130 @@
+"""Django's SQLite backend, with open connections kept for reuse: what `OPTIONS["pool"]` does
+for Django's PostgreSQL backend, for the embedded default.
+
+Why: under ASGI, Django runs each request's sync code in a thread of its own and keeps one
+connection per thread, so every request opened a SQLite connection and closed it at
+`request_finished`. Opening the file is cheap; what costs is that a new connection parses the
+whole schema at its first statement and prepares every statement again (the sqlite3 module's
+statement cache lives with the connection). Measured in-process on the bench database: a fresh
+connection and one query, 1.38 ms of CPU; the same query on an open connection, 0.28 ms. perf
+on the server during `updateTask` requests showed libsqlite3 at 15% of the process's samples,
+mostly the parser and `sqlite3CreateIndex` (schema loading), and the query execution itself
+under 1%. Pooling cut the server's CPU per `updateTask` request by ~1.5 ms (bench/PROFILES.md).
+
+How: `close()` hands the open `sqlite3.Connection` to the pool instead of closing it, and the
+next `connect()` in this process (any thread) takes one from there before opening a new one.
+Django's `connect()` still runs in full on a pooled connection (autocommit, the
+`connection_created` signal; the PRAGMAs set at open stay in force). A connection goes back
+only in a clean state: not inside an atomic block, no transaction open (anything else is
+closed for good). One taken from the pool is checked first against the process (a connection
+never crosses a fork: Celery's prefork children and uvicorn's workers open their own) and
+against the database file (deleted or replaced since the connection opened: closed instead;
+a test run re-creates its database file). In-memory databases and `file:` URIs are not
+pooled. `OPTIONS["pool"] = {"max_size": N}` turns it on, at most N idle connections kept.
+The SQLite connection is shareable across threads (Django opens it with
+`check_same_thread=False`), and the pool hands each one to a single holder at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from django.db.backends.sqlite3 import base
+
+__all__ = ["DatabaseWrapper"]
+
+Identity = tuple[int, int]  # (st_dev, st_ino) of the database file
+
+
+class ConnectionPool:
+    """Idle connections to one database file, for one process."""
+
+    def __init__(self, path: str, max_size: int) -> None:
+        self.path = path
+        self.max_size = max_size
+        self.pid = os.getpid()
+        self._idle: list[tuple[Any, Identity]] = []
+        self._lock = threading.Lock()
+
+    def file_identity(self) -> Identity | None:
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def take(self) -> tuple[Any, Identity] | None:
+        """An idle connection still on this process's database file, or None."""
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return None
+                connection, identity = self._idle.pop()
+            if identity == self.file_identity() and not connection.in_transaction:
+                return connection, identity
+            connection.close()
+
+    def give(self, connection: Any, identity: Identity | None) -> None:
+        """Keeps `connection` for the next taker, or closes it."""
+        if identity is not None and not connection.in_transaction:
+            with self._lock:
+                if len(self._idle) < self.max_size:
+                    self._idle.append((connection, identity))
+                    return
+        connection.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection, _identity in idle:
+            connection.close()
+
+
+_pools: dict[str, ConnectionPool] = {}
+_pools_lock = threading.Lock()
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    _identity: Identity | None = None
+
+    @property
+    def pool(self) -> ConnectionPool | None:
+        options = self.settings_dict["OPTIONS"].get("pool")
+        name = str(self.settings_dict["NAME"])
+        if not options or self.is_in_memory_db() or name.startswith("file:"):
+            return None
+        with _pools_lock:
+            pool = _pools.get(name)
+            if pool is None or pool.pid != os.getpid():
+                # A forked child drops its parent's connections without closing them: they
+                # are the parent's to close.
+                pool = _pools[name] = ConnectionPool(name, int(options.get("max_size", 10)))
+            return pool
+
+    def get_connection_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_connection_params()
+        params.pop("pool", None)
+        return params
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        pool = self.pool
+        if pool is not None:
+            taken = pool.take()
+            if taken is not None:
+                connection, self._identity = taken
+                return connection
+        connection = super().get_new_connection(conn_params)
+        self._identity = pool.file_identity() if pool is not None else None
+        return connection
+
+    def _close(self) -> None:
+        pool = self.pool
+        if pool is None or self.connection is None or self.in_atomic_block:
+            # Closed inside an atomic block, Django keeps the connection object and rolls
+            # back on it later: it must not be handed to anyone else.
+            super()._close()  # type: ignore[misc]
+            return
+        with self.wrap_database_errors:
+            pool.give(self.connection, self._identity)
