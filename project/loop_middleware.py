@@ -8,8 +8,10 @@ took in all (the other three: the `request_started` receivers, the view, `respon
 One hop measured ~80 us of CPU with the loop and the request's thread on one core (the way
 `bench/` pins the server), plus a wake-up of each; and a `updateTask` over HTTP spent ~16% of
 its server CPU in asgiref's hop machinery (`SyncToAsync.__init__`/`__call__`, yappi). With
-the hops only where they are needed: 2-2.5 ms less server CPU per `updateTask` request,
-measured under uvicorn (bench/PROFILES.md).
+the hops only where they are needed, under uvicorn (SQLite, two servers side by side, 15
+rounds of 20 requests each, medians): server CPU per `updateTask` 11.0 -> 10.0 ms and its
+round trip 11.5 -> 10.7 ms; with SQLite's connections pooled as well (project/sqlite),
+9.0 -> 7.5 ms and 9.9 -> 8.2 ms (bench/PROFILES.md).
 
 `LoopMiddlewareMixin` keeps `MiddlewareMixin`'s contract (`process_request`, then the inner
 handler unless it answered, then `process_response`), and only changes where each method

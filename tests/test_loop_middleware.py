@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from asgiref.sync import SyncToAsync
+from asgiref.sync import SyncToAsync, sync_to_async
 from django.contrib import messages
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.test import AsyncClient
@@ -79,6 +80,14 @@ def _urls(settings: Any) -> None:
 
 
 @pytest.fixture
+async def asgi() -> Any:
+    """`AsyncClient`s; their sync steps ran in asgiref's shared thread (the test client has no
+    per-request thread), whose connections are closed after the test, as a request's are."""
+    yield AsyncClient
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
+
+
+@pytest.fixture
 def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The names of the sync callables sent to a thread, in order."""
     seen: list[str] = []
@@ -93,24 +102,27 @@ def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 async def test_a_plain_request_takes_the_view_hop_and_the_handlers_own_only(
+    asgi: Any,
     hops: list[str],
 ) -> None:
-    response = await AsyncClient().get("/plain/")
+    response = await asgi().get("/plain/")
     assert response.status_code == 200 and response.content == b"ok"
     # The test client's request_started receivers, the view, response.close().
     assert len(hops) == 3, hops
     assert not any("process_" in name for name in hops), hops
 
 
-async def test_djangos_own_classes_take_thirteen_hops_more(hops: list[str], settings: Any) -> None:
+async def test_djangos_own_classes_take_thirteen_hops_more(
+    asgi: Any, hops: list[str], settings: Any
+) -> None:
     settings.MIDDLEWARE = [DJANGO_CLASSES.get(name, name) for name in settings.MIDDLEWARE]
-    response = await AsyncClient().get("/plain/")
+    response = await asgi().get("/plain/")
     assert response.status_code == 200
     assert len(hops) == 3 + 13, hops
 
 
-async def test_a_modified_session_is_saved_in_a_thread(hops: list[str]) -> None:
-    client = AsyncClient()
+async def test_a_modified_session_is_saved_in_a_thread(asgi: Any, hops: list[str]) -> None:
+    client = asgi()
     assert (await client.get("/remember/")).content == b"1"
     assert "SessionMiddleware.process_response" in hops
     hops.clear()
@@ -119,10 +131,10 @@ async def test_a_modified_session_is_saved_in_a_thread(hops: list[str]) -> None:
 
 
 async def test_messages_kept_in_the_session_are_stored_and_read(
-    hops: list[str], settings: Any
+    asgi: Any, hops: list[str], settings: Any
 ) -> None:
     settings.MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
-    client = AsyncClient()
+    client = asgi()
     assert (await client.get("/tell/")).status_code == 200
     assert "MessageMiddleware.process_response" in hops
     listened = await client.get("/listen/")
@@ -130,8 +142,8 @@ async def test_messages_kept_in_the_session_are_stored_and_read(
     assert (await client.get("/listen/")).content == b""
 
 
-async def test_a_form_post_is_checked_for_its_csrf_token(hops: list[str]) -> None:
-    client = AsyncClient(enforce_csrf_checks=True)
+async def test_a_form_post_is_checked_for_its_csrf_token(asgi: Any, hops: list[str]) -> None:
+    client = asgi(enforce_csrf_checks=True)
     assert (await client.post("/form/", {"field": "x"})).status_code == 403
     token = (await client.get("/form/")).content.decode()
     hops.clear()
@@ -140,9 +152,11 @@ async def test_a_form_post_is_checked_for_its_csrf_token(hops: list[str]) -> Non
     assert "CsrfViewMiddleware.process_view" in hops
 
 
-async def test_a_csrf_secret_kept_in_the_session_works(hops: list[str], settings: Any) -> None:
+async def test_a_csrf_secret_kept_in_the_session_works(
+    asgi: Any, hops: list[str], settings: Any
+) -> None:
     settings.CSRF_USE_SESSIONS = True
-    client = AsyncClient(enforce_csrf_checks=True)
+    client = asgi(enforce_csrf_checks=True)
     token = (await client.get("/form/")).content.decode()
     assert "CsrfViewMiddleware.process_response" in hops
     assert (await client.post("/form/", {"field": "y"})).status_code == 403

@@ -164,3 +164,15 @@ def test_in_memory_databases_and_pool_off_are_not_pooled(tmp_path: Path) -> None
     assert off.pool is None and str(tmp_path / "g.db") not in base._pools
     with pytest.raises(sqlite3.ProgrammingError):
         connection.execute("SELECT 1")
+
+
+def test_a_pooled_connection_gets_djangos_pragmas_again(tmp_path: Path) -> None:
+    db = wrapper(tmp_path / "h.db", init_command="PRAGMA cache_size = -4000")
+    connection = raw(db)
+    connection.execute("PRAGMA foreign_keys = OFF")  # a schema editor that did not finish
+    connection.execute("PRAGMA cache_size = 100")
+    db.close()
+    again = wrapper(tmp_path / "h.db", init_command="PRAGMA cache_size = -4000")
+    assert raw(again) is connection
+    assert connection.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    assert connection.execute("PRAGMA cache_size").fetchone() == (-4000,)

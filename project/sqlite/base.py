@@ -9,12 +9,14 @@ statement cache lives with the connection). Measured in-process on the bench dat
 connection and one query, 1.38 ms of CPU; the same query on an open connection, 0.28 ms. perf
 on the server during `updateTask` requests showed libsqlite3 at 15% of the process's samples,
 mostly the parser and `sqlite3CreateIndex` (schema loading), and the query execution itself
-under 1%. Pooling cut the server's CPU per `updateTask` request by ~1.5 ms (bench/PROFILES.md).
+under 1%. Under uvicorn (two servers side by side, 15 rounds of 20 `updateTask` requests,
+medians), pooling cut the server's CPU per request from 11.0 to 9.0 ms with Django's own
+middleware, and from 10.0 to 7.5 ms with project/loop_middleware.py's (bench/PROFILES.md).
 
 How: `close()` hands the open `sqlite3.Connection` to the pool instead of closing it, and the
 next `connect()` in this process (any thread) takes one from there before opening a new one.
 Django's `connect()` still runs in full on a pooled connection (autocommit, the
-`connection_created` signal; the PRAGMAs set at open stay in force). A connection goes back
+`connection_created` signal), and the PRAGMAs Django sets at open are set again. A connection goes back
 only in a clean state: not inside an atomic block, no transaction open (anything else is
 closed for good). One taken from the pool is checked first against the process (a connection
 never crosses a fork: Celery's prefork children and uvicorn's workers open their own) and
@@ -114,6 +116,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
             taken = pool.take()
             if taken is not None:
                 connection, self._identity = taken
+                # What Django's get_new_connection sets on a new connection, set again: a
+                # schema editor turns foreign keys off and back on, a failure between the two
+                # must not outlive its use (PRAGMAs read no schema: microseconds).
+                connection.execute("PRAGMA foreign_keys = ON")
+                connection.execute("PRAGMA legacy_alter_table = OFF")
+                for init_command in self.init_commands:
+                    if init_command := init_command.strip():
+                        connection.execute(init_command)
                 return connection
         connection = super().get_new_connection(conn_params)
         self._identity = pool.file_identity() if pool is not None else None
