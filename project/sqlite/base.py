@@ -17,8 +17,8 @@ How: `close()` hands the open `sqlite3.Connection` to the pool instead of closin
 next `connect()` in this process (any thread) takes one from there before opening a new one.
 Django's `connect()` still runs in full on a pooled connection (autocommit, the
 `connection_created` signal), and the PRAGMAs Django sets at open are set again. A
-connection goes back only in a clean state: not inside an atomic block, no transaction open (anything else is
-closed for good). One taken from the pool is checked first against the process (a connection
+connection goes back only in a clean state: not inside an atomic block, no transaction open
+(anything else is closed for good). One taken from the pool is checked first against the process (a connection
 never crosses a fork: Celery's prefork children and uvicorn's workers open their own) and
 against the database file (deleted or replaced since the connection opened: closed instead;
 a test run re-creates its database file). In-memory databases and `file:` URIs are not
