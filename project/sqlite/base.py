@@ -16,15 +16,15 @@ middleware, and from 10.0 to 7.5 ms with project/loop_middleware.py's (bench/PRO
 How: `close()` hands the open `sqlite3.Connection` to the pool instead of closing it, and the
 next `connect()` in this process (any thread) takes one from there before opening a new one.
 Django's `connect()` still runs in full on a pooled connection (autocommit, the
-`connection_created` signal), and the PRAGMAs Django sets at open are set again. A
-connection goes back only in a clean state: not inside an atomic block, no transaction open
-(anything else is closed for good). One taken from the pool is checked first against the process (a connection
+`connection_created` signal), and the PRAGMAs Django sets at open are set again. A connection
+goes back only in a clean state: not inside an atomic block, no transaction open (anything else
+is closed for good). One taken from the pool is checked first against the process (a connection
 never crosses a fork: Celery's prefork children and uvicorn's workers open their own) and
-against the database file (deleted or replaced since the connection opened: closed instead;
-a test run re-creates its database file). In-memory databases and `file:` URIs are not
-pooled. `OPTIONS["pool"] = {"max_size": N}` turns it on, at most N idle connections kept.
-The SQLite connection is shareable across threads (Django opens it with
-`check_same_thread=False`), and the pool hands each one to a single holder at a time.
+against the database file (deleted or replaced since the connection opened: closed instead; a
+test run re-creates its database file). In-memory databases and `file:` URIs are not pooled.
+`OPTIONS["pool"] = {"max_size": N}` turns it on, at most N idle connections kept. The SQLite
+connection is shareable across threads (Django opens it with `check_same_thread=False`), and the
+pool hands each one to a single holder at a time.
 """
 
 from __future__ import annotations
