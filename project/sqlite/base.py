@@ -121,7 +121,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 # must not outlive its use (PRAGMAs read no schema: microseconds).
                 connection.execute("PRAGMA foreign_keys = ON")
                 connection.execute("PRAGMA legacy_alter_table = OFF")
-                for init_command in self.init_commands:
+                init_commands: list[str] = getattr(self, "init_commands", [])  # Django's
+                for init_command in init_commands:
                     if init_command := init_command.strip():
                         connection.execute(init_command)
                 return connection
