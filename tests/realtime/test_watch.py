@@ -154,3 +154,41 @@ def test_one_verdict_per_sign_in_and_project_handed_out_in_slices(monkeypatch):
     assert sorted(told) == [n for n in range(count) if n % 2 == 0]
     # The other task ran between slices, not only once every verdict was out.
     assert 0 < told_before_other_work < len(told)
+
+
+def test_the_sockets_of_one_sign_in_share_a_verdict_without_hashing_credentials(monkeypatch):
+    """Each socket holds its own `Credentials` (and its own user instance); the check keys its
+    verdicts by plain values, so equal sign-ins share one and no `Credentials` is hashed (a
+    dataclass with a model in it: ~5 us a hash and compare, 10 ms a check of 2,000)."""
+    import asyncio
+
+    from realtime import watch as watch_module
+
+    def unhashable(self: Credentials) -> int:
+        raise AssertionError("Credentials hashed")
+
+    monkeypatch.setattr(Credentials, "__hash__", unhashable)
+    monkeypatch.setattr(watch_module, "_load_facts", lambda watches: len(watches))
+    judged: list[Watch] = []
+    monkeypatch.setattr(watch_module, "refusal_for", lambda one, facts: judged.append(one) or None)
+    watches = [
+        Watch(
+            Credentials(user=UserFactory.build(pk=5), scopes=frozenset({"read"}), token_id=9),
+            7,
+            lambda _r: None,
+        )
+        for _ in range(50)
+    ]
+    other = Watch(
+        Credentials(user=UserFactory.build(pk=6), scopes=frozenset({"read"}), token_id=9),
+        7,
+        lambda _r: None,
+    )
+
+    async def scenario() -> None:
+        dog = watch_module.Watchdog()
+        dog.watches.update([*watches, other])
+        await dog.check()
+
+    asyncio.run(scenario())
+    assert len(judged) == 2 and other in judged
