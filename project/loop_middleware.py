@@ -20,7 +20,7 @@ database or a file, in which case it goes through `sync_to_async` exactly as Dja
 have sent it. The methods' own code is Django's, unchanged; each subclass below names the I/O
 its Django class can do and when. A method that touched the database in the loop anyway
 would fail loudly (Django's `async_unsafe` raises `SynchronousOnlyOperation`), not silently;
-tests/project/test_loop_middleware.py drives the session, message and CSRF paths that do I/O
+tests/test_loop_middleware.py drives the session, message and CSRF paths that do I/O
 through the ASGI handler, and pins the hop count. Under WSGI, and in Django's sync test
 client, nothing changes: `MiddlewareMixin.__call__` runs the methods in place as before.
 """
