@@ -140,6 +140,7 @@ def test_v1_has_no_changes_endpoint(api, project, member):
     assert client.get(f"projects/{project.pk}/changes/head/").status_code == 404
 
 
+@pytest.mark.usefixtures("token_cache_held")
 def test_the_query_count_is_flat_in_page_size(api, project, owner, member, admin):
     client = api(member, version="v2")
     start = head(client, project)

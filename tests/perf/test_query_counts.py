@@ -92,6 +92,7 @@ fragment Who on User { id username }
 """
 
 
+@pytest.mark.usefixtures("token_cache_held")
 @pytest.mark.parametrize("query", [GRAPHQL_QUERY, FRAGMENT_QUERY], ids=["inline", "fragments"])
 def test_graphql_workload_with_a_cached_token(
     busy_project: Any, owner: Any, query: str, django_assert_num_queries: Any
@@ -137,6 +138,7 @@ def test_an_empty_visible_project_is_an_empty_page(project: Any, owner: Any) -> 
     assert payload == {"data": {"tasks": {"totalCount": 0, "edges": []}}}
 
 
+@pytest.mark.usefixtures("token_cache_held")
 def test_rest_workload_with_a_cached_token(
     busy_project: Any, owner: Any, django_assert_num_queries: Any
 ) -> None:
