@@ -100,8 +100,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         with _pools_lock:
             pool = _pools.get(name)
             if pool is None or pool.pid != os.getpid():
-                # A forked child drops its parent's connections without closing them: they
-                # are the parent's to close.
+                # A forked child starts a pool of its own: the parent's idle connections are
+                # never handed out in it.
                 pool = _pools[name] = ConnectionPool(name, int(options.get("max_size", 10)))
             return pool
 
