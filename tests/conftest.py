@@ -49,6 +49,16 @@ def token_cache_held(settings: Any) -> None:
 
 
 @pytest.fixture
+def own_sqlite_databases(django_db_blocker: Any) -> Iterator[None]:
+    """For tests that open SQLite databases of their own (tests/sqlite_databases.py)."""
+    from tests import sqlite_databases
+
+    with django_db_blocker.unblock():  # their own databases, not the test database
+        yield
+    sqlite_databases.close_all()
+
+
+@pytest.fixture
 def owner(db: Any) -> Any:
     return UserFactory(username="olivia", first_name="Olivia", last_name="Owner")
 

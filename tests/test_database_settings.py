@@ -5,7 +5,9 @@ is ready."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +29,7 @@ def test_a_sqlite_url_gets_exactly_what_sqlite_path_gets(tmp_path: Path) -> None
     assert by_url["OPTIONS"] == {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL",
         "pool": {"max_size": 10},
     }
     assert by_url["CONN_MAX_AGE"] == 0
@@ -89,6 +92,8 @@ def test_a_live_server_on_a_sqlite_url_migrates_and_is_ready(tmp_path: Path) -> 
     )
     assert migrate.returncode == 0, migrate.stderr
     assert (tmp_path / "taskhub.sqlite3").stat().st_size > 0
+    with contextlib.closing(sqlite3.connect(tmp_path / "taskhub.sqlite3")) as migrated:
+        assert migrated.execute("PRAGMA journal_mode").fetchone() == ("wal",)  # kept in the file
     server = ProcessServer(env).start()
     try:
         ready = httpx.get(f"{server.url}/readyz", timeout=10)

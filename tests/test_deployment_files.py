@@ -166,6 +166,8 @@ def dockerignored(path: str) -> bool:
         "tools/node_modules/@redocly/cli/package.json",
         "web/dist/index.html",
         "db.sqlite3",
+        "db.sqlite3-wal",
+        "db.sqlite3-shm",
         "other.sqlite3",
         "media/attachments/1/report.pdf",
         "staticfiles/app/index.js",

@@ -11,26 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db.utils import ConnectionHandler
 
 from project.sqlite import base
+from project.sqlite import pool as pooling
+from tests.sqlite_databases import open_database
 
-_made: list[Any] = []
+pytestmark = pytest.mark.usefixtures("own_sqlite_databases")
 
 
 def wrapper(path: Path, **options: Any) -> Any:
-    handler = ConnectionHandler(
+    return open_database(
         {
-            "default": {
-                "ENGINE": "project.sqlite",
-                "NAME": str(path),
-                "OPTIONS": {"pool": {"max_size": 2}, **options},
-            }
+            "ENGINE": "project.sqlite",
+            "NAME": str(path),
+            "OPTIONS": {"pool": {"max_size": 2}, **options},
         }
     )
-    made = handler["default"]
-    _made.append(made)
-    return made
 
 
 def raw(db: Any) -> Any:
@@ -44,19 +40,6 @@ def in_a_thread(function: Any) -> Any:
     thread.start()
     thread.join()
     return result[0]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_pools(django_db_blocker: Any) -> Any:
-    with django_db_blocker.unblock():  # databases of these tests' own, not the test database
-        yield
-    for made in _made:  # what a test left open
-        if made.connection is not None:
-            made.connection.close()
-    _made.clear()
-    for pool in list(base._pools.values()):
-        pool.close_all()
-    base._pools.clear()
 
 
 def test_a_closed_connection_serves_the_next_thread(tmp_path: Path) -> None:
@@ -91,7 +74,7 @@ def test_at_most_max_size_idle_connections_are_kept(tmp_path: Path) -> None:
     assert len({id(connection) for connection in opened}) == 3
     for db in held:
         db.close()
-    pool = base._pools[str(tmp_path / "b.db")]
+    pool = pooling.pools[str(tmp_path / "b.db")]
     assert len(pool._idle) == 2
     with pytest.raises(sqlite3.ProgrammingError):  # the third was closed for good
         opened[2].execute("SELECT 1")
@@ -104,7 +87,7 @@ def test_a_connection_with_a_transaction_open_is_closed_not_pooled(tmp_path: Pat
     connection.execute("BEGIN")
     connection.execute("INSERT INTO t VALUES (1)")
     db.close()
-    assert base._pools[str(tmp_path / "c.db")]._idle == []
+    assert pooling.pools[str(tmp_path / "c.db")]._idle == []
     with pytest.raises(sqlite3.ProgrammingError):
         connection.execute("SELECT 1")
     assert raw(wrapper(tmp_path / "c.db")).execute("SELECT count(*) FROM t").fetchone() == (0,)
@@ -116,7 +99,7 @@ def test_a_connection_closed_inside_an_atomic_block_is_not_handed_out(tmp_path: 
     db.in_atomic_block = True  # what close() inside `transaction.atomic()` sees
     db.close()
     assert db.closed_in_transaction and db.connection is connection
-    assert base._pools[str(tmp_path / "d.db")]._idle == []
+    assert pooling.pools[str(tmp_path / "d.db")]._idle == []
     assert raw(wrapper(tmp_path / "d.db")) is not connection
 
 
@@ -156,12 +139,10 @@ def test_a_forked_process_does_not_take_its_parents_connections(
 
 def test_in_memory_databases_and_pool_off_are_not_pooled(tmp_path: Path) -> None:
     assert wrapper(Path(":memory:")).pool is None
-    off = ConnectionHandler(
-        {"default": {"ENGINE": "project.sqlite", "NAME": str(tmp_path / "g.db")}}
-    )["default"]
+    off = open_database({"ENGINE": "project.sqlite", "NAME": str(tmp_path / "g.db")})
     connection = raw(off)
     off.close()
-    assert off.pool is None and str(tmp_path / "g.db") not in base._pools
+    assert off.pool is None and str(tmp_path / "g.db") not in pooling.pools
     with pytest.raises(sqlite3.ProgrammingError):
         connection.execute("SELECT 1")
 

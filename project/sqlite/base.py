@@ -30,65 +30,18 @@ pool hands each one to a single holder at a time.
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any
 
 from django.db.backends.sqlite3 import base
 
+from .creation import DatabaseCreation
+from .pool import ConnectionPool, Identity, pools, pools_lock
+
 __all__ = ["DatabaseWrapper"]
-
-Identity = tuple[int, int]  # (st_dev, st_ino) of the database file
-
-
-class ConnectionPool:
-    """Idle connections to one database file, for one process."""
-
-    def __init__(self, path: str, max_size: int) -> None:
-        self.path = path
-        self.max_size = max_size
-        self.pid = os.getpid()
-        self._idle: list[tuple[Any, Identity]] = []
-        self._lock = threading.Lock()
-
-    def file_identity(self) -> Identity | None:
-        try:
-            stat = os.stat(self.path)
-        except OSError:
-            return None
-        return stat.st_dev, stat.st_ino
-
-    def take(self) -> tuple[Any, Identity] | None:
-        """An idle connection still on this process's database file, or None."""
-        while True:
-            with self._lock:
-                if not self._idle:
-                    return None
-                connection, identity = self._idle.pop()
-            if identity == self.file_identity() and not connection.in_transaction:
-                return connection, identity
-            connection.close()
-
-    def give(self, connection: Any, identity: Identity | None) -> None:
-        """Keeps `connection` for the next taker, or closes it."""
-        if identity is not None and not connection.in_transaction:
-            with self._lock:
-                if len(self._idle) < self.max_size:
-                    self._idle.append((connection, identity))
-                    return
-        connection.close()
-
-    def close_all(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for connection, _identity in idle:
-            connection.close()
-
-
-_pools: dict[str, ConnectionPool] = {}
-_pools_lock = threading.Lock()
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    creation_class = DatabaseCreation
     _identity: Identity | None = None
 
     @property
@@ -97,12 +50,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         name = str(self.settings_dict["NAME"])
         if not options or self.is_in_memory_db() or name.startswith("file:"):
             return None
-        with _pools_lock:
-            pool = _pools.get(name)
+        with pools_lock:
+            pool = pools.get(name)
             if pool is None or pool.pid != os.getpid():
                 # A forked child starts a pool of its own: the parent's idle connections are
                 # never handed out in it.
-                pool = _pools[name] = ConnectionPool(name, int(options.get("max_size", 10)))
+                pool = pools[name] = ConnectionPool(name, int(options.get("max_size", 10)))
             return pool
 
     def get_connection_params(self) -> dict[str, Any]:
