@@ -282,6 +282,88 @@ def test_a_write_is_answered_before_its_fan_out_runs(asgi_server, project, membe
         ws.close()
 
 
+@pytest.fixture
+def handed_off(monkeypatch: pytest.MonkeyPatch) -> list[tuple[outbox.Pending, bool]]:
+    """Every hand-off to a dispatcher: the event, and whether it ran on an event loop's thread
+    (not stopped there: nothing counts these as scheduled)."""
+    calls: list[tuple[outbox.Pending, bool]] = []
+
+    def record(loop: Any, pending: outbox.Pending) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            calls.append((pending, False))
+        else:
+            calls.append((pending, True))
+
+    monkeypatch.setattr(outbox, "_hand_off", record)
+    monkeypatch.setattr(outbox, "_scheduled", {})
+    return calls
+
+
+async def test_under_asgi_a_request_s_dispatch_is_handed_off_once_its_last_byte_is_sent(
+    handed_off: list[tuple[outbox.Pending, bool]],
+) -> None:
+    first, late = outbox.Pending(1, 1, {"id": "1"}), outbox.Pending(2, 1, {"id": "2"})
+    seen: list[list[outbox.Pending]] = []
+
+    def handed() -> list[outbox.Pending]:
+        return [pending for pending, _on_loop in handed_off]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await sync_to_async(outbox.after_commit)(first)  # committed in the request's thread
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"o", "more_body": True})
+        seen.append(handed())
+        await send({"type": "http.response.body", "body": b"k"})
+        seen.append(handed())
+        await sync_to_async(outbox.after_commit)(late)  # after the answer (response.close())
+        seen.append(handed())
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    await outbox.HandOffAfterResponse(app)({"type": "http"}, None, send)
+    assert seen == [[], [first], [first]]
+    assert handed_off == [(first, True), (late, True)]
+
+
+async def test_a_request_without_a_complete_answer_still_hands_its_dispatch_off(
+    handed_off: list[tuple[outbox.Pending, bool]],
+) -> None:
+    pending = outbox.Pending(1, 1, {"id": "1"})
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await sync_to_async(outbox.after_commit)(pending)
+        raise ConnectionResetError  # the client went away before the answer
+
+    with pytest.raises(ConnectionResetError):
+        await outbox.HandOffAfterResponse(app)({"type": "http"}, None, None)
+    assert handed_off == [(pending, True)]
+
+
+@pytest.mark.e2e
+def test_the_server_hands_a_write_s_dispatch_off_on_its_loop(
+    asgi_server, project, member, monkeypatch
+):
+    """Through project.asgi: on the loop once the answer is sent, not from request_finished in
+    the request's thread a hop later."""
+    token = make_token(member)
+    task = make_task(project, member, title="Before")
+    on_loop: list[tuple[int, bool]] = []
+    real_hand_off = outbox._hand_off
+
+    def hand_off(loop: Any, pending: outbox.Pending) -> None:
+        on_loop.append((pending.event_id, threading.current_thread() is asgi_server.thread))
+        real_hand_off(loop, pending)
+
+    monkeypatch.setattr(outbox, "_hand_off", hand_off)
+    answer = rest(asgi_server, "PATCH", f"/api/v1/tasks/{task.pk}/", token, json={"title": "A"})
+    assert answer.status_code == 200, answer.text
+    assert outbox.wait_idle(WAIT)  # the answer can arrive while the loop finishes its step
+    assert on_loop == [(Event.objects.latest("id").pk, True)]
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_the_in_process_sweeper_runs_on_the_server_loop(project, member, sent, settings):
     settings.OUTBOX_SWEEP_IN_PROCESS = True
