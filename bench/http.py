@@ -90,8 +90,13 @@ class Workload:
 
     def run(self, repeats: int, duration: int) -> None:
         self.check()
+        servers = list({id(e.server): e.server for e in self.endpoints}.values())
         for _ in range(repeats):
             for endpoint in self.endpoints:
+                # Every server on the core idle first: the last endpoint's leftover requests
+                # must not run during (and count towards) this one's measurement.
+                for server in servers:
+                    server.wait_idle()
                 endpoint.measure(duration)
 
     def rows(self) -> list[list[str]]:

@@ -117,6 +117,20 @@ class Server:
             total += int(fields[11]) + int(fields[12])  # utime, stime
         return total / ticks
 
+    def wait_idle(self, timeout: float = 60.0, window: float = 0.25) -> bool:
+        """Returns once the server used at most a tenth of a core over `window` seconds (or
+        False after `timeout`). A server keeps working after wrk stops: a sync view in its
+        thread runs to the end when its client is gone, and the slowest peer's last requests
+        (strawberry-django at `first: 100`: seconds each, 8 in flight) then took the core from
+        whatever was measured next on it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            before = self.cpu_seconds()
+            time.sleep(window)
+            if self.cpu_seconds() - before <= window / 10:
+                return True
+        return False
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

@@ -79,3 +79,50 @@ def test_the_scale_out_section_builds_its_row(monkeypatch):
     assert "| 1.70x | >= 1.7x |" in "\n".join(lines)
     assert bodies[0]["variables"] == {"p": "UHJvamVjdDo3", "n": 10}
     assert "tasks(" in bodies[0]["query"]
+
+
+def test_a_server_is_idle_only_once_its_cpu_time_stops_growing(monkeypatch):
+    from bench.server import Server
+
+    server = Server()
+    readings = iter([0.0, 0.5, 0.5, 1.0, 1.0, 1.0])  # busy, busy, then still
+    monkeypatch.setattr(server, "cpu_seconds", lambda: next(readings))
+    assert server.wait_idle(timeout=5, window=0.01)
+    assert next(readings, None) is None  # it read until the still window
+
+    always_busy = iter(range(1000))
+    monkeypatch.setattr(server, "cpu_seconds", lambda: float(next(always_busy)))
+    assert not server.wait_idle(timeout=0.05, window=0.01)
+
+
+def test_each_endpoint_is_measured_with_every_server_of_its_workload_idle():
+    """The peers' process kept running the slowest peer's last requests while the next endpoint
+    was timed on the same core (strawberry-django's at `first: 100`, then TaskHub's)."""
+    from bench.http import Endpoint, Workload
+
+    log: list[str] = []
+
+    class FakeServer:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def wait_idle(self) -> bool:
+            log.append(f"idle {self.name}")
+            return True
+
+    class FakeEndpoint(Endpoint):
+        def measure(self, duration: int) -> None:
+            log.append(f"measure {self.label}")
+
+    peers, taskhub = FakeServer("peers"), FakeServer("taskhub")
+    endpoints = [
+        FakeEndpoint("graphene", peers, "/a"),  # type: ignore[arg-type]
+        FakeEndpoint("TaskHub", taskhub, "/b"),  # type: ignore[arg-type]
+    ]
+    workload = Workload("w", endpoints, {})
+    workload.check = lambda: None  # type: ignore[method-assign]
+    workload.run(repeats=1, duration=1)
+    assert log == [
+        "idle peers", "idle taskhub", "measure graphene",
+        "idle peers", "idle taskhub", "measure TaskHub",
+    ]  # fmt: skip
