@@ -36,7 +36,7 @@ class DatabaseCreation(creation.DatabaseCreation):
         if fresh:
             close_pool(name)  # the last connection to close checkpoints the log and removes it
         created = super()._create_test_db(verbosity, autoclobber, keepdb)  # type: ignore[misc]
-        if fresh:  # Django removed the file (or stopped at the user's "no")
+        if fresh:  # Django removed the file (it exits at the user's "no")
             remove_sidecars(name)
         return created
 
@@ -45,7 +45,8 @@ class DatabaseCreation(creation.DatabaseCreation):
         if not self.is_in_memory_db(source):
             with self.connection.cursor() as cursor:
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            remove_sidecars(self.get_test_db_clone_settings(suffix)["NAME"])
+            if not keepdb:  # a kept clone keeps its own log
+                remove_sidecars(self.get_test_db_clone_settings(suffix)["NAME"])
         super()._clone_test_db(suffix, verbosity, keepdb)  # type: ignore[misc]
 
     def _destroy_test_db(self, test_database_name: str, verbosity: int) -> None:
