@@ -14,6 +14,7 @@ operation (shared_results.py says why and what it measured).
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -94,31 +95,29 @@ def _fields(
     return fields
 
 
+@dataclass(frozen=True, slots=True)
+class EventOperation:
+    """One subscription's operation, as it runs for each of its events (the event is the root
+    value): what `execute_event`, `execute_now` and shared_results.py take, in one object."""
+
+    schema: GraphQLSchema
+    document: DocumentNode
+    context: Any
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
 async def execute_event(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    event: dict[str, Any],
-    context: Any,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-    *,
-    payload_only: bool = False,
+    operation: EventOperation, event: dict[str, Any], *, payload_only: bool = False
 ) -> ExecutionResult:
-    """The operation's result for one event (the root value), in a worker thread: the one
-    database work uses, or, for a selection that `reads_payload_only`, a thread of its own."""
+    """The operation's result for one event, in a worker thread: the one database work uses,
+    or, for a selection that `reads_payload_only`, a thread of its own."""
     run = _execute_payload_only if payload_only else database_sync_to_async(execute_now)
-    result: ExecutionResult = await run(schema, document, event, context, variables, operation_name)
+    result: ExecutionResult = await run(operation, event)
     return result
 
 
-def execute_now(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    event: dict[str, Any],
-    context: Any,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-) -> ExecutionResult:
+def execute_now(operation: EventOperation, event: dict[str, Any]) -> ExecutionResult:
     """The operation's result for one event, executed where it is called: in a worker thread
     (`execute_event`) or, for a live event and a payload-only selection, on the loop."""
     from graph.execution import FastExecutionContext
@@ -126,13 +125,13 @@ def execute_now(
     from .subscriptions import SubscriptionContext
 
     result = execute(
-        schema,
-        document,
+        operation.schema,
+        operation.document,
         root_value=event,
         # A context of its own: loaders cache relations, which must be current for each event.
-        context_value=SubscriptionContext(context.credentials),
-        variable_values=variables,
-        operation_name=operation_name,
+        context_value=SubscriptionContext(operation.context.credentials),
+        variable_values=operation.variables,
+        operation_name=operation.operation_name,
         execution_context_class=FastExecutionContext,  # as over HTTP: resolvers are synchronous
     )
     assert isinstance(result, ExecutionResult)  # synchronous resolvers, as over HTTP

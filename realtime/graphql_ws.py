@@ -30,6 +30,7 @@ from project.auth import READ_SCOPE, bearer_from_header
 
 from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
+from .event_execution import EventOperation
 from .groups import LayerUnavailable
 from .presence_source import subscription_root
 from .shared_results import DirectDelivery, next_payload, shared_key
@@ -247,17 +248,14 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             shared = shared_key(document, operation, query, operation_name, variables)
             prefix = f'{{"id":{_dumps(operation_id)},"type":"next","payload":'
             context = SubscriptionContext(self.credentials, log_position=position)
+            event_operation = EventOperation(schema, document, context, variables, operation_name)
             if shared is not None:
                 context.direct = DirectDelivery(
                     shared=shared,
                     prefix=prefix,
                     send_text=self.send_text,
                     idle=self.outbox.idle,
-                    schema=schema,
-                    document=document,
-                    context=context,
-                    variables=variables,
-                    operation_name=operation_name,
+                    operation=event_operation,
                 )
             # The event source is the subscription's root value: graph/ does not import realtime/.
             stream = await subscribe(prepared, subscription_root, context)
@@ -269,15 +267,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             try:
                 async for event in stream:
                     async with self.executing:
-                        rendered = await next_payload(
-                            schema,
-                            document,
-                            event,
-                            context,
-                            variables,
-                            operation_name,
-                            shared,
-                        )
+                        rendered = await next_payload(event_operation, event, shared)
                     self.send_text(f"{prefix}{rendered}}}")
             finally:
                 aclose = getattr(stream, "aclose", None)

@@ -34,9 +34,9 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode
+from graphql import DocumentNode, ExecutionResult, OperationDefinitionNode
 
-from .event_execution import execute_event, execute_now, reads_payload_only
+from .event_execution import EventOperation, execute_event, execute_now, reads_payload_only
 
 SharedKey = tuple[str, str | None, str]
 
@@ -67,50 +67,30 @@ def _encode(result: ExecutionResult) -> str:
 
 
 async def _render(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    event: dict[str, Any],
-    context: Any,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-    payload_only: bool = False,
+    operation: EventOperation, event: dict[str, Any], payload_only: bool = False
 ) -> str:
     """One subscriber's rendering, in a worker thread (replayed events, selections beyond the
     payload)."""
-    result = await execute_event(
-        schema, document, event, context, variables, operation_name, payload_only=payload_only
-    )
-    return _encode(result)
+    return _encode(await execute_event(operation, event, payload_only=payload_only))
 
 
-def _render_payload(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    event: dict[str, Any],
-    context: Any,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-) -> str:
+def _render_payload(operation: EventOperation, event: dict[str, Any]) -> str:
     """A payload-only selection's rendering of a live event, here on the loop."""
-    return _encode(execute_now(schema, document, event, context, variables, operation_name))
+    return _encode(execute_now(operation, event))
 
 
 def _shared(
     renderings: dict[SharedKey, str | Exception],
     shared: SharedKey,
-    schema: GraphQLSchema,
-    document: DocumentNode,
+    operation: EventOperation,
     event: dict[str, Any],
-    context: Any,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
 ) -> str:
     """The operation's rendering of this live event: made by its first subscriber, reused by the
     others (a failure too: each of them ends as the first did)."""
     rendering = renderings.get(shared)
     if rendering is None:
         try:
-            rendering = _render_payload(schema, document, event, context, variables, operation_name)
+            rendering = _render_payload(operation, event)
         except Exception as error:  # noqa: BLE001 - kept for its other subscribers, raised below
             rendering = error
         renderings[shared] = rendering
@@ -120,21 +100,13 @@ def _shared(
 
 
 async def next_payload(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    event: dict[str, Any],
-    context: Any,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-    shared: SharedKey | None,
+    operation: EventOperation, event: dict[str, Any], shared: SharedKey | None
 ) -> str:
     """The JSON `payload` of a `next` message for this event."""
     renderings: dict[SharedKey, str | Exception] | None = getattr(event, "renderings", None)
     if shared is None or renderings is None:
-        return await _render(
-            schema, document, event, context, variables, operation_name, shared is not None
-        )
-    return _shared(renderings, shared, schema, document, event, context, variables, operation_name)
+        return await _render(operation, event, shared is not None)
+    return _shared(renderings, shared, operation, event)
 
 
 class DirectDelivery:
@@ -144,20 +116,7 @@ class DirectDelivery:
     has nothing in flight; `failed(exc)`, set by the event source, hands a rendering's exception
     to the general path, which ends the subscription as it would have."""
 
-    __slots__ = (
-        "closed",
-        "context",
-        "document",
-        "failed",
-        "idle",
-        "operation_name",
-        "prefix",
-        "schema",
-        "send_text",
-        "shared",
-        "task",
-        "variables",
-    )
+    __slots__ = ("closed", "failed", "idle", "operation", "prefix", "send_text", "shared", "task")
 
     def __init__(
         self,
@@ -166,22 +125,14 @@ class DirectDelivery:
         prefix: str,
         send_text: Callable[[str], None],
         idle: Callable[[], bool],
-        schema: GraphQLSchema,
-        document: DocumentNode,
-        context: Any,
-        variables: dict[str, Any] | None,
-        operation_name: str | None,
+        operation: EventOperation,
     ) -> None:
         self.shared = shared
         self.prefix = prefix
         self.send_text = send_text
         self.idle = idle
         self.failed: Callable[[BaseException], None] = _unhandled
-        self.schema = schema
-        self.document = document
-        self.context = context
-        self.variables = variables
-        self.operation_name = operation_name
+        self.operation = operation
         self.closed = False
         # The subscription's task: once cancelled (the client completed the operation, the
         # socket closes), nothing more goes out, as from the task itself.
@@ -201,16 +152,7 @@ class DirectDelivery:
     def deliver(self, event: dict[str, Any]) -> None:
         renderings: dict[SharedKey, str | Exception] = event.renderings  # type: ignore[attr-defined]
         try:
-            payload = _shared(
-                renderings,
-                self.shared,
-                self.schema,
-                self.document,
-                event,
-                self.context,
-                self.variables,
-                self.operation_name,
-            )
+            payload = _shared(renderings, self.shared, self.operation, event)
         except Exception as error:  # noqa: BLE001 - the general path raises it (ends the operation)
             self.close()
             self.failed(error)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from graph.schema import schema
 from realtime.auth import Credentials
+from realtime.event_execution import EventOperation
 from realtime.groups import RelayedEvent
 from realtime.outbox import Outbox
 from realtime.shared_results import DirectDelivery, next_payload, shared_key
@@ -41,11 +42,13 @@ class Subscription:
         document = parse(query)
         operation = get_operation_ast(document)
         assert operation is not None
-        self.document, self.variables = document, variables
         self.key = shared_key(document, operation, query, None, variables)
         assert self.key is not None, "payload-only selections only"
         credentials = Credentials(user=AnonymousUser(), scopes=frozenset({"read"}), token_id=None)
         self.context = SubscriptionContext(credentials)
+        self.operation = EventOperation(
+            schema.graphql_schema, document, self.context, variables, None
+        )
         self.transport = Transport()
         self.outbox = Outbox(self.transport.send, limit=10_000, on_overflow=lambda: None)
         self.direct: DirectDelivery | None = None
@@ -60,24 +63,12 @@ class Subscription:
                 prefix=PREFIX,
                 send_text=self.outbox.push_text,
                 idle=self.outbox.idle,
-                schema=schema.graphql_schema,
-                document=self.document,
-                context=self.context,
-                variables=self.variables,
-                operation_name=None,
+                operation=self.operation,
             )
         self.inbox = Inbox(self.direct)
         while True:
             event = await self.inbox.next_event("Project")
-            payload = await next_payload(
-                schema.graphql_schema,
-                self.document,
-                event,
-                self.context,
-                self.variables,
-                None,
-                self.key,
-            )
+            payload = await next_payload(self.operation, event, self.key)
             self.outbox.push_text(f"{PREFIX}{payload}}}")
 
     async def settle(self, count: int) -> list[str]:
@@ -256,7 +247,7 @@ def test_a_live_event_is_written_to_every_direct_subscriber_as_it_is_relayed(
     real = shared_results._render_payload
 
     def render(*args: Any) -> str:
-        renders.append(args[2]["id"])
+        renders.append(args[1]["id"])
         return real(*args)
 
     monkeypatch.setattr(shared_results, "_render_payload", render)

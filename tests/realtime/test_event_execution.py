@@ -16,7 +16,7 @@ from graphql import get_operation_ast, parse
 from graph.schema import schema
 from graph.types import EVENT_PAYLOAD_FIELDS
 from realtime.auth import Credentials
-from realtime.event_execution import execute_event, reads_payload_only
+from realtime.event_execution import EventOperation, execute_event, reads_payload_only
 from realtime.subscriptions import SubscriptionContext
 from tasks import services
 from tasks.events import event_payload
@@ -79,9 +79,8 @@ TASK_SUBSCRIPTION = parse(
 def run(document: Any, event: dict[str, Any], user: Any) -> Any:
     context = SubscriptionContext(Credentials(user=user, scopes=frozenset({"read"}), token_id=None))
     variables = {"t": event["taskId"]}
-    result = asyncio.run(
-        execute_event(schema.graphql_schema, document, event, context, variables, None)
-    )
+    operation = EventOperation(schema.graphql_schema, document, context, variables, None)
+    result = asyncio.run(execute_event(operation, event))
     assert not result.errors, result.errors
     return result.data["taskEvents"]
 

@@ -42,12 +42,12 @@ def test_one_execution_per_relayed_event_for_all_its_subscribers(monkeypatch) ->
     worker thread per subscriber."""
     executions: list[tuple[str, str]] = []
 
-    async def render(schema: Any, document: Any, event: Any, *args: Any) -> str:
+    async def render(operation: Any, event: Any, *args: Any) -> str:
         executions.append(("thread", event["id"]))
         await asyncio.sleep(0)  # a worker-thread hop
         return f'{{"n":{event["id"]}}}'
 
-    def render_payload(schema: Any, document: Any, event: Any, *args: Any) -> str:
+    def render_payload(operation: Any, event: Any) -> str:
         executions.append(("loop", event["id"]))
         return f'{{"n":{event["id"]}}}'
 
@@ -59,7 +59,7 @@ def test_one_execution_per_relayed_event_for_all_its_subscribers(monkeypatch) ->
         live = RelayedEvent({"id": "5"})
         replayed = {"id": "4"}
         subscribers = [
-            next_payload(None, None, event, None, None, None, key)  # type: ignore[arg-type]
+            next_payload(None, event, key)  # type: ignore[arg-type]
             for event in (live, live, live, replayed, replayed)
         ]
         return list(await asyncio.gather(*subscribers))
@@ -74,7 +74,7 @@ def test_a_failed_rendering_fails_every_subscriber_of_that_event(monkeypatch) ->
     and each of them gets the error."""
     calls: list[str] = []
 
-    def broken(schema: Any, document: Any, event: Any, *args: Any) -> str:
+    def broken(operation: Any, event: Any) -> str:
         calls.append(event["id"])
         raise RuntimeError("renderer down")
 
@@ -84,7 +84,7 @@ def test_a_failed_rendering_fails_every_subscriber_of_that_event(monkeypatch) ->
     async def scenario() -> list[object]:
         live = RelayedEvent({"id": "5"})
         subscribers = [
-            next_payload(None, None, live, None, None, None, key)  # type: ignore[arg-type]
+            next_payload(None, live, key)  # type: ignore[arg-type]
             for _ in range(3)
         ]
         return list(await asyncio.gather(*subscribers, return_exceptions=True))
