@@ -140,14 +140,15 @@ _request = threading.local()
 
 
 def _request_started(**kwargs: object) -> None:
-    _request.deferred = []
+    # Under ASGI the request's dispatches wait in HandOffAfterResponse's list instead.
+    _request.deferred = [] if _response_pending.get() is None else None
 
 
 def _request_finished(**kwargs: object) -> None:
-    deferred = getattr(_request, "deferred", None) or []
+    deferred = getattr(_request, "deferred", None)
     _request.deferred = None
-    for loop, pending in deferred:
-        _hand_off(loop, pending)
+    if deferred:
+        _hand_off_all(deferred)
 
 
 request_started.connect(_request_started, dispatch_uid="tasks.outbox.request_started")
