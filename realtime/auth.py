@@ -24,8 +24,10 @@ from project.auth import SESSION_SCOPES, authenticate_token, bearer_from_header
 from project.origin import origin_allowed as origin_allowed  # re-exported; lives in project/
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Credentials:
+    """A socket's credentials, kept for its lifetime (slotted: see `watch.Watch`)."""
+
     user: Any
     scopes: frozenset[str]
     token_id: int | None  # None for a browser session

@@ -46,11 +46,16 @@ def _dumps(message: dict[str, Any]) -> str:
 
 class EventsConsumer(RelayConsumer):
     target_type = "Project"
-    credentials: Credentials | None = None
-    stream: EventStream | None = None
-    watch: Watch | None = None
-    auth_timer: asyncio.TimerHandle | None = None
-    present: Present | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # every attribute first, in one order (RelayConsumer)
+        self.position = 0
+        self.target_id = 0
+        self.credentials: Credentials | None = None
+        self.stream: EventStream | None = None
+        self.watch: Watch | None = None
+        self.auth_timer: asyncio.TimerHandle | None = None
+        self.present: Present | None = None
 
     async def connect(self) -> None:
         # Where the log stands as the handshake is received: the stream starts there, so it

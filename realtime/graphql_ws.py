@@ -33,7 +33,7 @@ from .base import CLOSE_INTERNAL, RelayConsumer
 from .event_execution import EventOperation
 from .groups import LayerUnavailable
 from .presence_source import subscription_root
-from .shared_results import DirectDelivery, next_payload, shared_key
+from .shared_results import DirectDelivery, canonical, next_payload, shared_key
 from .streams import log_position_now
 from .subscriptions import SubscriptionContext
 from .watch import Watch, get_watchdog
@@ -65,9 +65,17 @@ def _formatted(
 
 class GraphQLTransportWSConsumer(RelayConsumer):
     metrics_kind = "graphql"
-    credentials: Credentials | None = None
-    init_received = False
-    watch: Watch | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # every attribute first, in one order (RelayConsumer)
+        self.credentials: Credentials | None = None
+        self.init_received = False
+        self.watch: Watch | None = None
+        self.operations: dict[str, asyncio.Task[None]] = {}
+        # Executions of this socket's operations in flight at once (each takes the worker thread
+        # every query uses): one socket cannot queue a whole burst ahead of everyone else's.
+        self.executing = asyncio.Semaphore(int(settings.WEBSOCKET_MAX_CONCURRENT_OPERATIONS))
+        self.init_timer: asyncio.TimerHandle | None = None
 
     async def connect(self) -> None:
         offered = self.scope.get("subprotocols") or []
@@ -75,11 +83,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             await self.close()  # before accept: the handshake is refused
             return
         await self.accept(SUBPROTOCOL if offered else None)
-        self.operations: dict[str, asyncio.Task[None]] = {}
-        # Executions of this socket's operations in flight at once (each takes the worker thread
-        # every query uses): one socket cannot queue a whole burst ahead of everyone else's.
-        self.executing = asyncio.Semaphore(int(settings.WEBSOCKET_MAX_CONCURRENT_OPERATIONS))
-        self.init_timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
+        self.init_timer = asyncio.get_running_loop().call_later(
             float(settings.WEBSOCKET_AUTH_TIMEOUT_SECONDS),
             self.close_now,
             CLOSE_INIT_TIMEOUT,
@@ -87,10 +91,9 @@ class GraphQLTransportWSConsumer(RelayConsumer):
         )
 
     def release(self) -> None:
-        timer = getattr(self, "init_timer", None)
-        if timer is not None:
-            timer.cancel()
-        for task in getattr(self, "operations", {}).values():
+        if self.init_timer is not None:
+            self.init_timer.cancel()
+        for task in self.operations.values():
             task.cancel()
         if self.watch is not None:
             get_watchdog().discard(self.watch)
@@ -246,6 +249,9 @@ class GraphQLTransportWSConsumer(RelayConsumer):
                 return
             assert self.credentials is not None
             shared = shared_key(document, operation, query, operation_name, variables)
+            if shared is not None:
+                shared, variables = canonical(shared, variables)
+            del query  # this frame lives as long as the subscription: the shared key has it
             prefix = f'{{"id":{_dumps(operation_id)},"type":"next","payload":'
             context = SubscriptionContext(self.credentials, log_position=position)
             event_operation = EventOperation(schema, document, context, variables, operation_name)
