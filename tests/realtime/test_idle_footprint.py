@@ -14,10 +14,12 @@ from asgiref.compatibility import is_double_callable
 from django.urls import re_path
 from prometheus_client import REGISTRY
 
-from realtime.auth import HandshakeAuthStack
+from realtime.auth import Credentials, HandshakeAuthStack
+from realtime.base import TokenBucket
 from realtime.graphql_ws import GraphQLTransportWSConsumer
 from realtime.routing import SocketRouter, websocket_application_stack
 from realtime.streams import EventStream
+from realtime.watch import Watch
 
 
 def _stream(delivered: list[int]) -> EventStream:
@@ -157,3 +159,46 @@ async def test_a_socket_the_server_closes_is_uncounted_with_its_close():
     await inbound.put({"type": "websocket.disconnect", "code": 4400})
     await asyncio.wait_for(task, 5)
     assert _open_graphql_sockets() == before  # not uncounted twice
+
+
+def test_what_a_socket_keeps_for_its_life_is_slotted():
+    """No `__dict__` on the per-socket objects (bench/PROFILES.md, third pass)."""
+    credentials = Credentials(user=SimpleNamespace(pk=1), scopes=frozenset({"read"}), token_id=1)
+    kept = [credentials, Watch(credentials, None, print), TokenBucket(1.0, 1.0)]
+    for instance in kept:
+        assert not hasattr(instance, "__dict__"), type(instance).__name__
+
+
+async def test_a_socket_gets_every_attribute_before_it_serves_anything():
+    """A consumer's attributes all exist once it is made: connecting and `connection_init` add
+    none (an attribute first set late cost 0.7 KB per socket: bench/PROFILES.md)."""
+    credentials = Credentials(user=SimpleNamespace(pk=1), scopes=frozenset({"read"}), token_id=1)
+    scope = {
+        "type": "websocket",
+        "path": "/graphql",
+        "subprotocols": ["graphql-transport-ws"],
+        "headers": [],
+        "credentials": credentials,
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    consumer = GraphQLTransportWSConsumer()
+    made = set(vars(consumer))
+    inbound: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    task = asyncio.get_running_loop().create_task(consumer(scope, inbound.get, send))
+    await inbound.put({"type": "websocket.connect"})
+    await inbound.put({"type": "websocket.receive", "text": '{"type":"connection_init"}'})
+    for _ in range(100):
+        if len(sent) >= 2:
+            break
+        await asyncio.sleep(0)
+    assert sent[1] == {"type": "websocket.send", "text": '{"type":"connection_ack"}'}
+    assert consumer.watch is not None and consumer.credentials is credentials
+    # Only what Channels' `__call__` gives every consumer, in RelayConsumer's version of it.
+    assert set(vars(consumer)) - made == {"scope", "channel_layer", "base_send", "outbox", "rate"}
+
+    await inbound.put({"type": "websocket.disconnect", "code": 1000})
+    await asyncio.wait_for(task, 5)
