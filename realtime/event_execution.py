@@ -1,6 +1,6 @@
-"""How a subscription's selection runs for one event: like an HTTP query, with the resolvers,
-loaders and executor HTTP uses, fresh for each event, answering with the values the equivalent
-query gives.
+"""How a subscription's selection runs for one event: as an HTTP query does, through
+`graph.operation.execute` (the resolvers, loaders and executor HTTP uses), fresh for each event,
+answering with the values the equivalent query gives.
 
 graphql-core completes an event's selection where it is called; Django refuses database access
 inside the event loop, and any relation under `Event` (`task { commentCount }`, `actor`,
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -25,14 +25,15 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionNode,
-    execute,
 )
 
 from graph.types import EVENT_PAYLOAD_FIELDS
+
+if TYPE_CHECKING:
+    from graph.operation import PreparedOperation
 
 SUBSCRIPTION_FIELDS = frozenset({"projectEvents", "taskEvents"})
 # `__typename` is answered by the executor itself, from the type: payload-only too.
@@ -97,14 +98,12 @@ def _fields(
 
 @dataclass(frozen=True, slots=True)
 class EventOperation:
-    """One subscription's operation, as it runs for each of its events (the event is the root
-    value): what `execute_event`, `execute_now` and shared_results.py take, in one object."""
+    """One subscription's operation as it runs for each of its events (the event is the root
+    value): prepared by `graph.operation.prepare`, executed by `graph.operation.execute`, as over
+    HTTP; `context` is the subscription's."""
 
-    schema: GraphQLSchema
-    document: DocumentNode
+    prepared: PreparedOperation
     context: Any
-    variables: dict[str, Any] | None
-    operation_name: str | None
 
 
 async def execute_event(
@@ -120,20 +119,12 @@ async def execute_event(
 def execute_now(operation: EventOperation, event: dict[str, Any]) -> ExecutionResult:
     """The operation's result for one event, executed where it is called: in a worker thread
     (`execute_event`) or, for a live event and a payload-only selection, on the loop."""
-    from graph.execution import FastExecutionContext
+    from graph.operation import execute
 
     from .subscriptions import SubscriptionContext
 
-    result = execute(
-        operation.schema,
-        operation.document,
-        root_value=event,
-        # A context of its own: loaders cache relations, which must be current for each event.
-        context_value=SubscriptionContext(operation.context.credentials),
-        variable_values=operation.variables,
-        operation_name=operation.operation_name,
-        execution_context_class=FastExecutionContext,  # as over HTTP: resolvers are synchronous
-    )
+    # A context of its own: loaders cache relations, which must be current for each event.
+    result = execute(operation.prepared, event, SubscriptionContext(operation.context.credentials))
     assert isinstance(result, ExecutionResult)  # synchronous resolvers, as over HTTP
     return result
 

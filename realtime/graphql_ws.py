@@ -1,7 +1,7 @@
 """The `graphql-transport-ws` protocol (github.com/enisdenjo/graphql-ws, PROTOCOL.md) at
-`/graphql`. Each `subscribe` is prepared and subscribed through `graph.operation` (the pipeline
-HTTP uses: size and token limits, cached validation, limits); this module only speaks the
-protocol: `connection_init` -> `connection_ack`, `subscribe` ->
+`/graphql`. Each `subscribe` is prepared, subscribed and executed per event through
+`graph.operation` (the pipeline HTTP uses: size and token limits, cached validation, limits);
+this module only speaks the protocol: `connection_init` -> `connection_ack`, `subscribe` ->
 `next`* -> `complete` (or `error`), `complete` from the client, `ping`/`pong`, and the protocol's
 close codes. Each event is rendered by `shared_results` and reaches the client through the
 operation's task (`next_payload`) or, for a payload-only selection with nothing queued ahead,
@@ -234,7 +234,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
             except OperationRefused as refused:
                 self._send_error(operation_id, _formatted(refused.errors, "BAD_USER_INPUT"))
                 return
-            schema, document, operation = prepared.schema, prepared.document, prepared.operation
+            operation = prepared.operation
             if operation.operation != OperationType.SUBSCRIPTION:
                 self._send_error(
                     operation_id,
@@ -248,13 +248,15 @@ class GraphQLTransportWSConsumer(RelayConsumer):
                 )
                 return
             assert self.credentials is not None
-            shared = shared_key(document, operation, query, operation_name, variables)
+            shared = shared_key(prepared.document, operation, query, operation_name, variables)
             if shared is not None:
-                shared, variables = canonical(shared, variables)
-            del query  # this frame lives as long as the subscription: the shared key has it
+                shared, prepared = canonical(shared, prepared)
+            # This frame lives as long as the subscription: not its own copies of what the
+            # prepared operation holds.
+            del query, variables
             prefix = f'{{"id":{_dumps(operation_id)},"type":"next","payload":'
             context = SubscriptionContext(self.credentials, log_position=position)
-            event_operation = EventOperation(schema, document, context, variables, operation_name)
+            event_operation = EventOperation(prepared, context)
             if shared is not None:
                 context.direct = DirectDelivery(
                     shared=shared,
@@ -265,7 +267,6 @@ class GraphQLTransportWSConsumer(RelayConsumer):
                 )
             # The event source is the subscription's root value: graph/ does not import realtime/.
             stream = await subscribe(prepared, subscription_root, context)
-            del prepared  # this frame lives as long as the subscription: not its bound variables
             if isinstance(stream, ExecutionResult):
                 # Variables that do not fit the operation, as over HTTP.
                 self._send_error(operation_id, _formatted(stream.errors or [], "BAD_USER_INPUT"))

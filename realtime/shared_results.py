@@ -31,12 +31,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import DocumentNode, ExecutionResult, OperationDefinitionNode
 
 from .event_execution import EventOperation, execute_event, execute_now, reads_payload_only
+
+if TYPE_CHECKING:
+    from graph.operation import PreparedOperation
 
 SharedKey = tuple[str, str | None, str]
 
@@ -57,25 +60,25 @@ def shared_key(
     return (query, operation_name, variables_key)
 
 
-# Subscribers of one payload-only operation keep one key and one variables dict between them
+# Subscribers of one payload-only operation keep one key and one prepared operation between them
 # (first come, kept), not a copy each of the query text, the variables and their encoding:
 # about 0.4 KB per subscription (tracemalloc over 1,000 idle `projectEvents` subscribers).
 # Bounded: past the limit it starts again (subscriptions already made keep what they hold).
-_canonical: dict[SharedKey, tuple[SharedKey, dict[str, Any] | None]] = {}
+_canonical: dict[SharedKey, tuple[SharedKey, PreparedOperation]] = {}
 CANONICAL_LIMIT = 1024
 
 
 def canonical(
-    shared: SharedKey, variables: dict[str, Any] | None
-) -> tuple[SharedKey, dict[str, Any] | None]:
-    """The key and variables every subscriber of this operation shares. Sharing the variables is
-    safe: the same key means the same variables (their sorted JSON is part of it), and execution
-    reads them without changing them."""
+    shared: SharedKey, prepared: PreparedOperation
+) -> tuple[SharedKey, PreparedOperation]:
+    """The key and prepared operation every subscriber of this operation shares. Sharing is safe:
+    the same key means the same query, operation and variables (their sorted JSON is part of
+    it), and a prepared operation is immutable."""
     found = _canonical.get(shared)
-    if found is None:
+    if found is None or found[1].schema is not prepared.schema:
         if len(_canonical) >= CANONICAL_LIMIT:
             _canonical.clear()
-        found = _canonical[shared] = (shared, variables)
+        found = _canonical[shared] = (shared, prepared)
     return found
 
 

@@ -14,7 +14,7 @@ from graphql import get_operation_ast, parse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph.schema import schema
+from graph.operation import prepare
 from realtime.auth import Credentials
 from realtime.event_execution import EventOperation
 from realtime.groups import RelayedEvent
@@ -46,9 +46,7 @@ class Subscription:
         assert self.key is not None, "payload-only selections only"
         credentials = Credentials(user=AnonymousUser(), scopes=frozenset({"read"}), token_id=None)
         self.context = SubscriptionContext(credentials)
-        self.operation = EventOperation(
-            schema.graphql_schema, document, self.context, variables, None
-        )
+        self.operation = EventOperation(prepare(query, variables), self.context)
         self.transport = Transport()
         self.outbox = Outbox(self.transport.send, limit=10_000, on_overflow=lambda: None)
         self.direct: DirectDelivery | None = None

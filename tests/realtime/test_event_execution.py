@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.contrib.auth.models import AnonymousUser
 from django.db import connections
 from graphql import get_operation_ast, parse
 
-from graph.schema import schema
+from graph.operation import prepare
 from graph.types import EVENT_PAYLOAD_FIELDS
 from realtime.auth import Credentials
-from realtime.event_execution import EventOperation, execute_event, reads_payload_only
+from realtime.event_execution import EventOperation, execute_event, execute_now, reads_payload_only
 from realtime.subscriptions import SubscriptionContext
 from tasks import services
 from tasks.events import event_payload
@@ -69,17 +70,15 @@ def test_the_payload_fields_are_the_declared_ones() -> None:
     assert not payload_only("actor { id }")
 
 
-TASK_SUBSCRIPTION = parse(
-    """subscription($t: ID!) {
-      taskEvents(taskId: $t) { type task { title commentCount } actor { username displayName } }
-    }"""
-)
+TASK_SUBSCRIPTION = """subscription($t: ID!) {
+  taskEvents(taskId: $t) { type task { title commentCount } actor { username displayName } }
+}"""
 
 
-def run(document: Any, event: dict[str, Any], user: Any) -> Any:
+def run(query: str, event: dict[str, Any], user: Any) -> Any:
     context = SubscriptionContext(Credentials(user=user, scopes=frozenset({"read"}), token_id=None))
     variables = {"t": event["taskId"]}
-    operation = EventOperation(schema.graphql_schema, document, context, variables, None)
+    operation = EventOperation(prepare(query, variables), context)
     result = asyncio.run(execute_event(operation, event))
     assert not result.errors, result.errors
     return result.data["taskEvents"]
@@ -112,3 +111,28 @@ def test_relations_resolve_in_a_thread_with_current_values_per_event(
         "username": "nia",
         "displayName": "nia",
     }
+
+
+def test_an_event_is_executed_through_the_operation_pipeline(monkeypatch) -> None:
+    """`graph.operation.execute`, as an HTTP query is: one pipeline for every transport."""
+    from graph import operation as pipeline
+
+    calls: list[tuple[Any, Any]] = []
+    real = pipeline.execute
+
+    def recording(prepared: Any, root: Any, context: Any, **kwargs: Any) -> Any:
+        calls.append((prepared, root))
+        return real(prepared, root, context, **kwargs)
+
+    monkeypatch.setattr(pipeline, "execute", recording)
+    prepared = prepare(
+        "subscription($p: ID!) { projectEvents(projectId: $p) { id type } }", {"p": "UHJvamVjdDox"}
+    )
+    credentials = Credentials(user=AnonymousUser(), scopes=frozenset({"read"}), token_id=None)
+    operation = EventOperation(prepared, SubscriptionContext(credentials))
+    event = {"id": "7", "type": "task.updated", "projectId": "UHJvamVjdDox", "data": {}}
+
+    result = execute_now(operation, event)
+
+    assert calls == [(prepared, event)]
+    assert result.data == {"projectEvents": {"id": "7", "type": "task.updated"}}

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from graphql import get_operation_ast, parse
 
+from graph.operation import prepare
 from realtime import shared_results
 from realtime.groups import RelayedEvent
 from realtime.shared_results import canonical, next_payload, shared_key
@@ -94,20 +95,23 @@ def test_a_failed_rendering_fails_every_subscriber_of_that_event(monkeypatch) ->
     assert calls == ["5"]
 
 
-def test_subscribers_of_one_operation_keep_one_key_and_one_variables_dict(monkeypatch) -> None:
-    """Each subscriber parses its own copy of the query and variables; the first one's are kept
-    and the others' let go (bounded: past the limit it starts again)."""
+def test_subscribers_of_one_operation_keep_one_key_and_one_prepared_operation(monkeypatch) -> None:
+    """Each subscriber parses its own copy of the query and variables; the first one's prepared
+    operation is kept and the others' let go (bounded: past the limit it starts again)."""
     monkeypatch.setattr(shared_results, "_canonical", {})
-    first_variables = {"p": "1"}
-    first = canonical(_key("".join(QUERY), first_variables), first_variables)  # type: ignore[arg-type]
-    later_variables = {"p": "1"}
-    later_key = _key("".join(QUERY), later_variables)
-    assert later_key is not first[0]
-    shared, variables = canonical(later_key, later_variables)  # type: ignore[arg-type]
-    assert shared is first[0] and variables is first_variables
-    other = canonical(_key(QUERY, {"p": "2"}), {"p": "2"})  # type: ignore[arg-type]
-    assert other[0] != first[0] and other[1] == {"p": "2"}
+
+    def subscriber(project: str) -> tuple[Any, Any]:
+        variables = {"p": project}
+        return _key("".join(QUERY), variables), prepare(QUERY, variables)
+
+    first = canonical(*subscriber("1"))
+    later_key, later_prepared = subscriber("1")
+    assert later_key is not first[0] and later_prepared is not first[1]
+    assert canonical(later_key, later_prepared) == first
+    assert canonical(later_key, later_prepared)[1] is first[1]
+    other = canonical(*subscriber("2"))
+    assert other[0] != first[0] and other[1].variables == {"p": "2"}
 
     monkeypatch.setattr(shared_results, "CANONICAL_LIMIT", 2)
-    third = canonical(_key(QUERY, {"p": "3"}), {"p": "3"})  # type: ignore[arg-type]
-    assert len(shared_results._canonical) == 1 and third[1] == {"p": "3"}
+    third = canonical(*subscriber("3"))
+    assert len(shared_results._canonical) == 1 and third[1].variables == {"p": "3"}
