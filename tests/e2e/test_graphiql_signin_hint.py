@@ -111,6 +111,31 @@ def test_a_stored_bearer_token_shows_no_hint(asgi_server: Any, token: str, brows
     )
     with page.expect_response(is_probe) as probe:
         page.goto(f"{asgi_server.url}/graphql")
+    # Read before GraphiQL mounts and rewrites its storage (signin-hint.js loads first).
+    assert probe.value.request.headers.get("authorization") == f"Bearer {token}"
+    assert probe.value.status == 200
+    assert page.locator("#signin-hint").is_hidden()
+    assert foreign == []
+    assert errors == []
+
+
+def test_a_bearer_token_in_the_headers_pane_shows_no_hint_after_a_reload(
+    asgi_server: Any, token: str, browser: Any
+) -> None:
+    """Once mounted, GraphiQL keeps the headers in its tab state only (`graphiql:headers` is
+    gone from storage); the probe still finds the active tab's Authorization header."""
+    foreign: list[str] = []
+    errors: list[str] = []
+    page = open_page(browser, asgi_server.url, foreign, errors)
+    headers = json.dumps({"Authorization": f"Bearer {token}"})
+    page.goto(f"{asgi_server.url}/graphql")
+    page.evaluate(f"localStorage.setItem('graphiql:headers', {json.dumps(headers)})")
+    page.reload()
+    page.locator(".graphiql-execute-button").wait_for()
+    assert page.evaluate("localStorage.getItem('graphiql:headers')") is None
+    with page.expect_response(is_probe) as probe:
+        page.reload()
+    assert probe.value.request.headers.get("authorization") == f"Bearer {token}"
     assert probe.value.status == 200
     assert page.locator("#signin-hint").is_hidden()
     assert foreign == []

@@ -10,9 +10,9 @@
   if (!hint || !container) return;
   var endpoint = container.dataset.endpoint || "/graphql";
 
-  function storedAuthorization() {
+  function authorizationIn(text) {
     try {
-      var headers = JSON.parse(localStorage.getItem("graphiql:headers") || "{}");
+      var headers = JSON.parse(text || "{}");
       for (var name in headers) {
         if (name.toLowerCase() === "authorization") return String(headers[name]);
       }
@@ -20,6 +20,20 @@
       // Not JSON yet (the header editor is mid-edit): ask as the session alone.
     }
     return null;
+  }
+
+  // GraphiQL moves `graphiql:headers` into its tab state when it mounts (this script runs
+  // before it does); after a reload the headers are only there, in the active tab.
+  function storedAuthorization() {
+    var headers = localStorage.getItem("graphiql:headers");
+    if (headers) return authorizationIn(headers);
+    try {
+      var state = JSON.parse(localStorage.getItem("graphiql:tabState") || "{}");
+      var tab = state.tabs && state.tabs[state.activeTabIndex || 0];
+      return tab ? authorizationIn(tab.headers) : null;
+    } catch (error) {
+      return null;
+    }
   }
 
   function isUnauthenticated(body) {
