@@ -100,3 +100,5 @@ def test_graphiql_is_served_to_a_browser_without_credentials(asgi_server: Any) -
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "graphiql" in page.text.lower()
+    # Only what the template renders: no template comment or tag left in the page.
+    assert "{#" not in page.text and "{%" not in page.text and "endcomment" not in page.text
