@@ -23,7 +23,7 @@ from django.conf import settings
 from graph.ids import decode_id
 from project.auth import READ_SCOPE, WRITE_SCOPE, Refusal
 from tasks import services
-from tasks.continuity import ResumePoint
+from tasks.continuity import START, ResumePoint
 from tasks.errors import NotFound, PermissionDenied, ValidationError
 from tasks.events import comment_data
 from tasks.selectors import project_get, task_get
@@ -49,7 +49,7 @@ class EventsConsumer(RelayConsumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # every attribute first, in one order (RelayConsumer)
-        self.position = 0
+        self.position = START
         self.target_id = 0
         self.credentials: Credentials | None = None
         self.stream: EventStream | None = None
@@ -217,7 +217,7 @@ class EventsConsumer(RelayConsumer):
             return
         stream = self.stream
         point = await database_sync_to_async(start_point)(
-            stream.project_id, stream.task_id, position=0, after_id=cursor, after_seq=seq
+            stream.project_id, stream.task_id, after_id=cursor, after_seq=seq
         )
         resumed: dict[str, Any] = {"type": "resumed", "recovered": point.recovered}
         if point.reason is not None:

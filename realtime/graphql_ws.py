@@ -27,6 +27,7 @@ from graphql import (
 )
 
 from project.auth import READ_SCOPE, bearer_from_header
+from tasks.continuity import LogPosition
 
 from .auth import Credentials, credentials_from_token
 from .base import CLOSE_INTERNAL, RelayConsumer
@@ -221,7 +222,7 @@ class GraphQLTransportWSConsumer(RelayConsumer):
         query: str,
         variables: dict[str, Any] | None,
         operation_name: str | None,
-        position: int,
+        position: LogPosition,
     ) -> None:
         """The operation's task, start to end. One coroutine, not a wrapper awaiting another:
         each frame lives as long as the subscription (about 0.3 KB per subscription)."""

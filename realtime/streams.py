@@ -3,12 +3,12 @@ replay from the event log, with no event missed or delivered twice at the bounda
 
 Every stream starts from a place in its project's log (a `seq`, tasks.continuity): the
 client's cursor (`afterSeq`, or the `seq` of the event `after`), or else where the log stood when
-the subscription was received (the newest event id then, `log_position`, mapped to the project's
-`seq`). Then: buffer live events, join the hub (so nothing published from then on is lost), read
-the log after the position in `seq` order, flush the buffer. Every delivered `seq` is remembered
-(a bounded window), so an event both read from the log and relayed live goes out once. A fresh
-subscription is thus gap-free from the moment it was received: what commits while the process
-joins the group comes from the log.
+the subscription was received (`log_position`: the newest event id then, with PostgreSQL's
+snapshot, mapped to the project's `seq`). Then: buffer live events, join the hub (so nothing
+published from then on is lost), read the log after the position in `seq` order, flush the
+buffer. Every delivered `seq` is remembered (a bounded window), so an event both read from the
+log and relayed live goes out once. A fresh subscription is thus gap-free from the moment it was
+received: what commits while the process joins the group comes from the log.
 
 A project stream also delivers live events in `seq` order. Two changes to one project commit in
 `seq` order, but their events are published after commit by whichever process made them, so one
@@ -34,10 +34,16 @@ from channels.db import database_sync_to_async
 from django.db import OperationalError
 from graphql_relay import from_global_id, to_global_id
 
-from tasks.continuity import ResumePoint, resume_point, seq_of_position
+from tasks.continuity import (
+    START,
+    LogPosition,
+    ResumePoint,
+    current_position,
+    resume_point,
+    seq_of_position,
+)
 from tasks.errors import NotFound
 from tasks.events import event_payload
-from tasks.models import Event
 from tasks.selectors import project_events, task_events
 
 from .groups import get_hub
@@ -94,11 +100,10 @@ def _read_log[T](read: Callable[[], T]) -> T:
     return read()
 
 
-def log_position() -> int:
-    """The newest event id now (0 for none): where a stream without a cursor starts. Event ids
-    are global, so this serves any project or task; read before the target is even known."""
-    newest = _read_log(Event.objects.order_by("-pk").values_list("pk", flat=True).first)
-    return int(newest or 0)
+def log_position() -> LogPosition:
+    """Where the log stands now (tasks.continuity.LogPosition): where a stream without a cursor
+    starts. It covers every project and task, so it is read before the target is even known."""
+    return _read_log(current_position)
 
 
 # Off the one thread that serves the sockets' other queries: a position read queued behind 500
@@ -108,12 +113,12 @@ _position_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="log-pos
 _read_position = database_sync_to_async(
     log_position, thread_sensitive=False, executor=_position_reader
 )
-_in_flight: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future[int]] = (
+_in_flight: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future[LogPosition]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-async def log_position_now() -> int:
+async def log_position_now() -> LogPosition:
     """`log_position` as of the moment of the call, or a little before: a read already in flight
     started earlier, so its answer is no later than now and is shared (a burst of subscriptions
     costs one or two reads). Earlier is safe: the stream then replays from there."""
@@ -129,7 +134,7 @@ def start_point(
     project_id: int,
     task_id: int | None,
     *,
-    position: int,
+    position: LogPosition = START,
     after_id: int | None = None,
     after_seq: int | None = None,
 ) -> ResumePoint:

@@ -24,7 +24,7 @@ from graphql import GraphQLError
 
 from graph.ids import decode_id
 from project.auth import Refusal
-from tasks.continuity import ResumePoint
+from tasks.continuity import LogPosition, ResumePoint
 from tasks.errors import NotFound
 from tasks.selectors import project_get, task_get
 
@@ -54,14 +54,14 @@ class SubscriptionContext:
     """`info.context` of a subscription: the viewer, plus whatever resolvers cache on it
     (per-event loaders), which `fresh()` drops so every event resolves current relations.
 
-    `log_position`: the log's newest event id when the transport received the subscription;
+    `log_position`: where the log stood when the transport received the subscription;
     a subscription without `after` starts there (streams.py), so it misses nothing committed
     since.
 
     `direct`: the subscription's direct way to its socket (shared_results.DirectDelivery), set
     by the transport when the selection is payload-only."""
 
-    def __init__(self, credentials: Credentials, log_position: int | None = None) -> None:
+    def __init__(self, credentials: Credentials, log_position: LogPosition | None = None) -> None:
         self.user = credentials.user
         self.credentials = credentials
         self.log_position = log_position
@@ -186,7 +186,7 @@ def _target_and_start(
     user: Any,
     project_id: object,
     task_id: object,
-    position: int,
+    position: LogPosition,
     cursor: int | None,
     seq: int | None,
 ) -> tuple[int, int | None, ResumePoint]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Max
 
 from .models import Event, ProjectLog
@@ -49,14 +50,77 @@ def _log(project_id: int) -> tuple[int, int]:
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-def seq_of_position(project_id: int, position: int) -> int:
-    """The project's `seq` matching a global log position (the newest event id when a stream
-    without a cursor was received): the last of the project's events at or before it. A
-    project's ids grow with its `seq` (both are taken under its log row lock), so every event
-    after it in `seq` is after the position too."""
-    last = Event.objects.filter(project_id=project_id, id__lte=position).aggregate(last=Max("seq"))[
-        "last"
-    ]
+@dataclass(frozen=True, slots=True)
+class LogPosition:
+    """Where the whole log stood at one moment: a stream without a cursor starts there.
+
+    `event_id` is the newest event id committed then. On SQLite that is enough: writers take
+    turns (BEGIN IMMEDIATE), so ids are in commit order. On PostgreSQL they are not: an id is
+    taken at INSERT, and a change that took its id before another change committed can commit
+    after it. Read between the two commits, the newest id counts the first change's event as
+    before the position although it commits after, and a fresh stream that joined its group after
+    it was published lost it. So on PostgreSQL the position also keeps the moment's `snapshot`
+    (`pg_current_snapshot()`, read in the same statement) and the reading transaction's own id
+    (`own_xact`, when it has one), and an event is before the position only if the transaction
+    that wrote it (`Event.xact_id`) had committed in that snapshot, or is that reader."""
+
+    event_id: int
+    snapshot: str | None = None
+    own_xact: int | None = None
+
+
+START = LogPosition(0)
+
+_EVENTS = Event._meta.db_table
+
+# The interpolation is the model's own table name. Rows written before `xact_id` existed
+# (null) committed long before any position still in use.
+_LAST_SEQ_BEFORE = f"""
+    SELECT seq FROM {_EVENTS}
+    WHERE project_id = %(project_id)s AND id <= %(event_id)s AND (
+        xact_id IS NULL
+        OR xact_id = %(own_xact)s
+        OR pg_visible_in_snapshot(xact_id::text::xid8, %(snapshot)s::pg_snapshot)
+    )
+    ORDER BY seq DESC LIMIT 1
+"""  # noqa: S608
+
+
+def current_position() -> LogPosition:
+    """Where the log stands now (`LogPosition`): one statement."""
+    if connection.vendor != "postgresql":
+        newest = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
+        return LogPosition(int(newest or 0))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT max(id) FROM {_EVENTS}), pg_current_snapshot()::text,"  # noqa: S608
+            " pg_current_xact_id_if_assigned()::text::bigint"
+        )
+        newest, snapshot, own_xact = cursor.fetchone()
+    return LogPosition(int(newest or 0), snapshot, own_xact)
+
+
+def seq_of_position(project_id: int, position: LogPosition) -> int:
+    """The project's `seq` matching a global log position: the last of the project's events
+    before it. Per project, `seq` order is commit order (both are taken under the project's log
+    row lock), so every later `seq` is after the position."""
+    if position.snapshot is None:
+        last = Event.objects.filter(project_id=project_id, id__lte=position.event_id).aggregate(
+            last=Max("seq")
+        )["last"]
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _LAST_SEQ_BEFORE,
+                {
+                    "project_id": project_id,
+                    "event_id": position.event_id,
+                    "snapshot": position.snapshot,
+                    "own_xact": position.own_xact,
+                },
+            )
+            row = cursor.fetchone()
+        last = row[0] if row else None
     if last is not None:
         return int(last)
     return _log(project_id)[1]  # nothing left at or before it: start past what was pruned

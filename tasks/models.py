@@ -186,6 +186,10 @@ class Event(models.Model):
     )
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
+    # On PostgreSQL, the transaction that wrote the event (`pg_current_xact_id()`, the top-level
+    # one even inside a savepoint), so a log position can tell whether it had committed at that
+    # moment (tasks.continuity.LogPosition). Null on SQLite, whose writers take turns.
+    xact_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [

@@ -86,6 +86,16 @@ def _run(query: str, user: Any, context_class: type[ExecutionContext]) -> Any:
     return result.data, [error.formatted for error in result.errors or []]  # type: ignore[union-attr]
 
 
+def _has_values(data: Any) -> bool:
+    """Whether an answer holds any value read from a row: a leaf that is not null (`{"node": {}}`
+    and `{"project": null}` do not count)."""
+    if isinstance(data, dict):
+        return any(_has_values(value) for value in data.values())
+    if isinstance(data, list):
+        return any(_has_values(value) for value in data)
+    return data is not None
+
+
 def test_fast_executor_answers_exactly_as_graphql_core(seeded: Any) -> None:
     ran: list[str] = []
     with_rows: list[str] = []  # answers that read seeded rows, not only errors and nulls
@@ -102,10 +112,12 @@ def test_fast_executor_answers_exactly_as_graphql_core(seeded: Any) -> None:
         expected = _run(query, seeded, ExecutionContext)
         assert _run(query, seeded, FastExecutionContext) == expected, query
         ran.append(query)
-        if "olivia" in repr(expected[0]) or "Task " in repr(expected[0]):
+        if _has_values(expected[0]):
             with_rows.append(query)
 
     same_answers()
     print(f"{len(ran)} generated queries, {len(with_rows)} read seeded rows")
     assert len(ran) >= MIN_QUERIES
-    assert len(with_rows) >= MIN_QUERIES // 20  # 20 with the derandomized seed
+    # 106 with the derandomized seed. It used to count answers holding "olivia" or "Task ", which
+    # fell from 20 to 8 between two machines with the same seed, code and locked versions.
+    assert len(with_rows) >= MIN_QUERIES // 4

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from tasks import services
 from tasks.errors import ValidationError
@@ -16,6 +17,32 @@ from tasks.models import Event, Task
 from tests.factories import make_task
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@contextlib.contextmanager
+def held_open(work: Callable[[], object]) -> Iterator[None]:
+    """Runs `work` in a transaction of another thread and keeps that transaction open (its locks
+    held, nothing committed) for the block; it commits when the block ends."""
+    done, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                work()
+                done.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert done.wait(timeout=10)
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert not holder.is_alive()
 
 
 def race(task: Any, actors: list[Any]) -> list[Any]:
@@ -87,32 +114,38 @@ def test_a_non_member_neither_waits_for_nor_takes_the_row_lock(project, owner, o
     """The lookup that locks the task (tasks.selectors.task_and_role) filters by membership in
     the same statement: PostgreSQL locks only the rows it returns, so an outsider's update is
     `NotFound` at once, even while a member holds the lock."""
-    from django.db import transaction
-
     from tasks.errors import NotFound
 
     task = make_task(project, owner, title="Locked")
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_lock() -> None:
-        try:
-            with transaction.atomic():
-                services._locked_task(owner, task.pk)
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_lock)
-    holder.start()
-    try:
-        assert locked.wait(timeout=10)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '2s'")  # a wait fails the test
-            with pytest.raises(NotFound):
-                services.task_update(actor=outsider, task_id=task.pk, changes={"title": "Mine"})
-    finally:
-        release.set()
-        holder.join(timeout=30)
+    with held_open(lambda: services._locked_task(owner, task.pk)), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")  # a wait fails the test
+        with pytest.raises(NotFound):
+            services.task_update(actor=outsider, task_id=task.pk, changes={"title": "Mine"})
     assert Task.objects.get(pk=task.pk).title == "Locked"
+
+
+def test_a_change_in_flight_when_the_log_position_is_read_comes_after_it(project, owner):
+    """Event ids are taken at INSERT, not at commit: a change to one project can take its id,
+    another project's change take a higher one and commit, and only then the first commit. A
+    position read between the two commits has the higher id as its newest; counted by id alone,
+    the first change would be before the position, and a fresh stream that joined its group after
+    it was published would never get it. The snapshot the position keeps puts it after."""
+    from tasks.continuity import current_position, seq_of_position
+    from tests.factories import make_project
+
+    slow = make_task(project, owner, title="Slow")
+    other_project = make_project(owner, name="Other")
+    quick = make_task(other_project, owner, title="Quick")
+    # The slow change has its event's id but is not committed while the block runs.
+    with held_open(
+        lambda: services.task_update(actor=owner, task_id=slow.pk, changes={"title": "Slow 2"})
+    ):
+        services.task_update(actor=owner, task_id=quick.pk, changes={"title": "Quick 2"})
+        position = current_position()
+    slow_event = Event.objects.get(task_id=slow.pk, type="task.updated")
+    quick_event = Event.objects.get(task_id=quick.pk, type="task.updated")
+    assert slow_event.pk < quick_event.pk == position.event_id  # the interleaving happened
+    # The slow change committed after the position was read: its event comes after it.
+    assert seq_of_position(project.pk, position) == slow_event.seq - 1
+    assert seq_of_position(other_project.pk, position) == quick_event.seq

@@ -88,9 +88,25 @@ def test_a_task_stream_counts_only_its_task_against_the_cap(project, owner, sett
 def test_a_global_position_maps_to_the_project_seq(busy, owner):
     head = seqs(busy)[-1]
     other = make_project(owner, name="Other")
-    position = Event.objects.filter(project=other).latest("id").pk
+    position = continuity.LogPosition(Event.objects.filter(project=other).latest("id").pk)
     assert continuity.seq_of_position(busy.pk, position) == head
-    assert continuity.seq_of_position(busy.pk, 0) == 0
+    assert continuity.seq_of_position(busy.pk, continuity.START) == 0
+
+
+def test_the_current_position_is_where_each_project_stands_now(busy, owner):
+    """Read now, the position maps to every project's head; changes made after it are after it,
+    in their own project and in others (on PostgreSQL through the snapshot it keeps)."""
+    other = make_project(owner, name="Other")
+    heads = {busy.pk: seqs(busy)[-1], other.pk: seqs(other)[-1]}
+    position = continuity.current_position()
+    assert position.event_id == Event.objects.latest("id").pk
+    for project_id, head in heads.items():
+        assert continuity.seq_of_position(project_id, position) == head
+    make_task(busy, owner, title="after the position")
+    make_task(other, owner, title="after the position too")
+    for project_id, head in heads.items():
+        assert continuity.seq_of_position(project_id, position) == head
+    assert continuity.seq_of_position(busy.pk, continuity.current_position()) == seqs(busy)[-1]
 
 
 def test_the_prune_command_and_job_delete_past_the_retention_window(busy, settings):
