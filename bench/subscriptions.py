@@ -252,13 +252,13 @@ async def _memory(server: Any, token: str, project_gid: str, n: int) -> tuple[in
 def run(*, project_id: int, token: str, quick: bool) -> list[str]:
     from graphql_relay import to_global_id
 
-    from bench.fanout import _start_baseline
+    from bench.fanout import CHANGES, QUICK_CHANGES, _start_baseline
     from bench.server import SERVER_CPU, Server
     from tasks.models import Task
 
     task_id = Task.objects.filter(project_id=project_id).values_list("pk", flat=True).first()
     project_gid, task_gid = to_global_id("Project", project_id), to_global_id("Task", task_id)
-    n, changes, samples = 1000, (5 if quick else 20), (10 if quick else 60)
+    n, changes, samples = 1000, (QUICK_CHANGES if quick else CHANGES), (10 if quick else 60)
 
     # Memory first, on a fresh server: 1,000 idle subscribed sockets.
     with Server(workers=1, cpu=SERVER_CPU) as server:
