@@ -1,5 +1,7 @@
-"""Optimistic concurrency under a real race (PostgreSQL): two updates naming the same expected
-version at the same moment. Exactly one wins, the other gets `conflict`, the version rises by 1."""
+"""Real races on PostgreSQL. Optimistic concurrency: two updates naming the same expected version
+at the same moment; exactly one wins, the other gets `conflict`, the version rises by 1. The row
+lock, which a non-member never takes. And a log position read between two commits that are out of
+event-id order."""
 
 from __future__ import annotations
 
