@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 import weakref
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 from channels.layers import get_channel_layer
 
-from tasks.events import EVENT_MESSAGE_TYPE, project_group
+from tasks.events import EVENT_MESSAGE_TYPE, project_group, relay_locally_on
 
 if TYPE_CHECKING:
     from .shared_results import SharedKey
@@ -76,7 +77,10 @@ class _Group:
         try:
             while True:
                 message = await layer.receive(self.channel)
-                if message.get("type") == EVENT_MESSAGE_TYPE:
+                if (
+                    message.get("type") == EVENT_MESSAGE_TYPE
+                    and message.get("origin") != self.hub.origin
+                ):
                     self._relay(message["event"])
                 if asyncio.get_running_loop().time() > renew_at:
                     await layer.group_add(self.name, self.channel)
@@ -113,6 +117,13 @@ class Hub:
     def __init__(self, layer: Any) -> None:
         self.layer = layer
         self.groups: dict[str, _Group] = {}
+        self.origin = uuid.uuid4().hex
+
+    def relay(self, project_id: int, payload: dict[str, Any]) -> None:
+        """Relays an event this loop's dispatcher published (tasks.events.LocalRelay)."""
+        group = self.groups.get(project_group(project_id))
+        if group is not None:
+            group._relay(payload)
 
     async def join(self, project_id: int, subscriber: Subscriber) -> None:
         """Returns once events of the project published from now on reach `subscriber`."""
@@ -156,4 +167,5 @@ def get_hub() -> Hub:
         if layer is None:
             raise LayerUnavailable("no channel layer is configured")
         hub = _hubs[loop] = Hub(layer)
+        relay_locally_on(loop, hub)
     return hub

@@ -8,9 +8,11 @@ written with its change and, in the same transaction, its pending after-commit w
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -188,22 +190,50 @@ def _next_seq(project_id: int) -> int:
     return int(row[0])
 
 
+class LocalRelay(Protocol):
+    """The sockets of this process on one event loop (the realtime hub registers itself with
+    `relay_locally_on`). An event the loop's dispatcher publishes is relayed to them by the
+    dispatcher itself, not when the channel layer brings it back: the message carries `origin`
+    and the hub skips its own."""
+
+    origin: str
+
+    def relay(self, project_id: int, payload: dict[str, Any]) -> None: ...
+
+
+_local_relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LocalRelay] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def relay_locally_on(loop: asyncio.AbstractEventLoop, relay: LocalRelay) -> None:
+    _local_relays[loop] = relay
+
+
+def local_relay(loop: asyncio.AbstractEventLoop) -> LocalRelay | None:
+    return _local_relays.get(loop)
+
+
 def publish(payload: dict[str, Any], *, project_id: int) -> None:
     """Sends a committed event to its project's group from synchronous code."""
     async_to_sync(publish_async)(payload, project_id=project_id)
 
 
-async def publish_async(payload: dict[str, Any], *, project_id: int) -> None:
+async def publish_async(
+    payload: dict[str, Any], *, project_id: int, origin: str | None = None
+) -> None:
     """Sends a committed event to its project's group (every socket on a task listens there and
     filters). Failures are logged: the change is already committed, and a client that missed a
-    live event gets it by resuming with `after`."""
+    live event gets it by resuming with `after`. `origin` names the `LocalRelay` that relays the
+    event to its own sockets."""
+    message: dict[str, Any] = {"type": EVENT_MESSAGE_TYPE, "event": payload}
+    if origin is not None:
+        message["origin"] = origin
     try:
         layer = get_channel_layer()
         if layer is None:
             return
-        await layer.group_send(
-            project_group(project_id), {"type": EVENT_MESSAGE_TYPE, "event": payload}
-        )
+        await layer.group_send(project_group(project_id), message)
         EVENTS_PUBLISHED.labels(payload["type"]).inc()
     except Exception:
         logger.exception(

@@ -5,8 +5,9 @@ webhooks and one `OutboxEntry` (the "to dispatch" mark). After the commit:
 
 - `after_commit` bumps the project's cache generation at once (a read right after the write, on
   any process, must not be served stale: one cache call), then hands the rest to the dispatcher of
-  the event loop serving the request once the response is sent (`HandOffAfterResponse`): the
-  answer never waits for its fan-out.
+  the event loop serving the request. The dispatcher publishes the event to the channel layer at
+  once, and relays it to the sockets of its own process once the request's response is sent
+  (`HandOffAfterResponse`): the answer never waits for its fan-out.
   Code that runs on no event loop (a Celery worker, a management command, a plain test) dispatches
   inline instead: it has no response to delay.
 - The dispatcher sends the events to the channel layer, deletes the entries still unclaimed and
@@ -113,35 +114,40 @@ def after_commit(pending: Pending) -> None:
     if loop is not None:
         with _scheduled_changed:
             _scheduled[loop] = _scheduled.get(loop, 0) + 1
-    deferred = _response_pending.get()  # under ASGI (HandOffAfterResponse)
-    if deferred is None:
+    response = _response_sent.get()  # under ASGI (HandOffAfterResponse)
+    if response is None:
         deferred = getattr(_request, "deferred", None)  # elsewhere (WSGI): request signals
-    if deferred is not None:
-        deferred.append((loop, pending))  # handed off once the response is sent
-    else:
-        _hand_off(loop, pending)
+        if deferred is not None:
+            deferred.append((loop, pending))  # handed off once the response is sent
+            return
+    _hand_off(loop, pending, response)
 
 
-def _hand_off(loop: asyncio.AbstractEventLoop | None, pending: Pending) -> None:
+def _hand_off(
+    loop: asyncio.AbstractEventLoop | None,
+    pending: Pending,
+    response: ResponseSent | None = None,
+) -> None:
     if loop is None:
         dispatch([pending])
         return
     # An empty context: the dispatcher must not inherit the request's (its thread executor).
-    loop.call_soon_threadsafe(_submit, pending, context=contextvars.Context())
+    loop.call_soon_threadsafe(_submit, pending, response, context=contextvars.Context())
 
 
-# An HTTP request's dispatches wait for its response to be sent: Django sends request_finished,
-# in the request's thread, after the last byte. Handed to the loop at once, the fan-out to a
-# project's sockets (on the same loop) often ran while Django was still sending the answer:
-# measured (SQLite, one uvicorn process, REST PATCH), the median round trip with 1,000 subscribers
-# was 1.0-3.9x the one with none; handed off here, 0.8-1.1x (before the outbox: 4.4-5.1x).
-# Under ASGI, HandOffAfterResponse (below) hands them off one hop earlier, on the loop.
+# Under WSGI, an HTTP request's dispatches wait for its response to be sent: Django sends
+# request_finished, in the request's thread, after the last byte. Handed to the loop at once, the
+# fan-out to a project's sockets (on the same loop) often ran while Django was still sending the
+# answer: measured (SQLite, one uvicorn process, REST PATCH), the median round trip with 1,000
+# subscribers was 1.0-3.9x the one with none; handed off here, 0.8-1.1x (before the outbox:
+# 4.4-5.1x). Under ASGI, HandOffAfterResponse (below) holds back only the relay to this
+# process's own sockets.
 _request = threading.local()
 
 
 def _request_started(**kwargs: object) -> None:
-    # Under ASGI the request's dispatches wait in HandOffAfterResponse's list instead.
-    _request.deferred = [] if _response_pending.get() is None else None
+    # Under ASGI, HandOffAfterResponse's `ResponseSent` holds the local relay instead.
+    _request.deferred = [] if _response_sent.get() is None else None
 
 
 def _request_finished(**kwargs: object) -> None:
@@ -156,12 +162,6 @@ request_finished.connect(_request_finished, dispatch_uid="tasks.outbox.request_f
 
 Deferred = list[tuple[asyncio.AbstractEventLoop | None, Pending]]
 
-# The dispatches of the HTTP request being served under ASGI, in HandOffAfterResponse's context:
-# the request's thread sees the same list (asgiref runs sync code in a copy of the context).
-_response_pending: contextvars.ContextVar[Deferred | None] = contextvars.ContextVar(
-    "outbox_response_pending", default=None
-)
-
 
 def _hand_off_all(deferred: Deferred) -> None:
     taken = deferred[:]
@@ -170,16 +170,50 @@ def _hand_off_all(deferred: Deferred) -> None:
         _hand_off(loop, pending)
 
 
-class HandOffAfterResponse:
-    """ASGI wrapper for HTTP: a request's dispatches are handed to the loop's dispatcher on the
-    loop, the moment its response's last byte is sent (and whatever a request committed after
-    that, or without a complete response, when the application returns).
+class ResponseSent:
+    """Opened on the loop when an HTTP request's response has been sent (its last byte, or the
+    application returned without one). Used on the loop only."""
 
-    Django sends request_finished from `response.close()`, one hop to the request's thread after
-    the last byte; the hand-off from there reached the loop a median 0.29 ms (p90 2.1 ms) after
-    the last byte was sent (SQLite, one uvicorn process, 350 `updateTask` requests), time spent
-    before the first delivery of every change. Under WSGI (no loop) the request signals still
-    defer the dispatch."""
+    __slots__ = ("_waiting", "sent")
+
+    def __init__(self) -> None:
+        self.sent = False
+        self._waiting: list[Callable[[], None]] = []
+
+    def then(self, callback: Callable[[], None]) -> None:
+        if self.sent:
+            callback()
+        else:
+            self._waiting.append(callback)
+
+    def open(self) -> None:
+        if not self.sent:
+            self.sent = True
+            waiting, self._waiting = self._waiting, []
+            for callback in waiting:
+                callback()
+
+
+# The response of the HTTP request being served under ASGI, in HandOffAfterResponse's context:
+# the request's thread sees it too (asgiref runs sync code in a copy of the context).
+_response_sent: contextvars.ContextVar[ResponseSent | None] = contextvars.ContextVar(
+    "outbox_response_sent", default=None
+)
+
+
+class HandOffAfterResponse:
+    """ASGI wrapper for HTTP: a request's commits are handed to the loop's dispatcher at once, and
+    the dispatcher publishes them to the channel layer at once (other processes' sockets), but
+    relays them to this process's own sockets only once the response's last byte is sent (or the
+    application returned without a complete response): the answer never waits for the fan-out on
+    its own loop.
+
+    Measured (PostgreSQL + Redis, one uvicorn process, `updateTask` to 1,000 subscribers): the
+    whole dispatch held until the response was sent put the channel layer's `group_send` (1.5-1.8
+    ms) and Redis's echo of it back to this process (0.6-0.7 ms) after the answer, before the
+    first delivery of every change. Started at the commit, the `group_send` runs while the
+    answer is sent, and the process's own sockets need no echo. Under WSGI (no loop) the request
+    signals still defer the whole dispatch."""
 
     def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
         self.app = app
@@ -188,19 +222,19 @@ class HandOffAfterResponse:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        deferred: Deferred = []
-        token = _response_pending.set(deferred)
+        response = ResponseSent()
+        token = _response_sent.set(response)
 
-        async def send_then_hand_off(message: dict[str, Any]) -> None:
+        async def send_then_open(message: dict[str, Any]) -> None:
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
-                _hand_off_all(deferred)
+                response.open()
 
         try:
-            await self.app(scope, receive, send_then_hand_off)
+            await self.app(scope, receive, send_then_open)
         finally:
-            _response_pending.reset(token)
-            _hand_off_all(deferred)
+            _response_sent.reset(token)
+            response.open()
 
 
 # Events handed to each loop's dispatcher and not yet sent (for `wait_idle`).
@@ -359,12 +393,12 @@ class LoopDispatcher:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.queue: asyncio.Queue[Pending] = asyncio.Queue()
+        self.queue: asyncio.Queue[tuple[Pending, ResponseSent | None]] = asyncio.Queue()
         self.worker = loop.create_task(self._dispatch_forever(), context=contextvars.Context())
         self.sweeper: asyncio.Task[None] | None = None
 
-    def submit(self, pending: Pending) -> None:
-        self.queue.put_nowait(pending)
+    def submit(self, pending: Pending, response: ResponseSent | None = None) -> None:
+        self.queue.put_nowait((pending, response))
 
     def start_sweeping(self) -> None:
         if self.sweeper is None:
@@ -379,14 +413,16 @@ class LoopDispatcher:
                 batch.append(self.queue.get_nowait())
             if settings.OUTBOX_TEST_DISPATCH_DELAY_SECONDS:
                 await asyncio.sleep(settings.OUTBOX_TEST_DISPATCH_DELAY_SECONDS)
+            pending = [item for item, _response in batch]
+            responses = {item.event_id: response for item, response in batch if response}
             try:
-                if all(item.unclaimable() for item in batch):
-                    await self._publish(Claim(None, batch))
+                if all(item.unclaimable() for item in pending):
+                    await self._publish(Claim(None, pending), responses)
                 else:
-                    await self._send(functools.partial(claim, batch))
+                    await self._send(functools.partial(claim, pending), responses)
             except Exception:
                 logger.exception(
-                    "outbox dispatch failed", extra={"event_ids": [p.event_id for p in batch]}
+                    "outbox dispatch failed", extra={"event_ids": [p.event_id for p in pending]}
                 )
             finally:
                 _sent(self.loop, len(batch))
@@ -402,13 +438,17 @@ class LoopDispatcher:
                 logger.exception("outbox sweep failed")
             await asyncio.sleep(settings.OUTBOX_SWEEP_INTERVAL_SECONDS)
 
-    async def _send(self, take: Callable[[], Claim]) -> int:
+    async def _send(
+        self, take: Callable[[], Claim], responses: dict[int, ResponseSent] | None = None
+    ) -> int:
         taken = await self._in_thread(take)
         if taken.pending:
-            await self._publish(taken)
+            await self._publish(taken, responses)
         return len(taken.pending)
 
-    async def _publish(self, taken: Claim) -> None:
+    async def _publish(
+        self, taken: Claim, responses: dict[int, ResponseSent] | None = None
+    ) -> None:
         """Sends the claimed events, then completes them. Entries no sweeper can have claimed yet
         (`Pending.unclaimable`, the after-commit case) come here without `claim`'s read: one
         database round trip and two thread hops less between a commit and its fan-out (measured,
@@ -416,9 +456,23 @@ class LoopDispatcher:
         write's path to its first delivery). `complete` still deletes only unclaimed entries, so
         a sweeper that did claim one anyway (clocks off by more than half the grace period) sends
         it a second time at worst, which at-least-once delivery allows (streams de-duplicate by
-        `seq`)."""
+        `seq`).
+
+        Each event goes to the channel layer first (every other process), then to this loop's
+        own sockets through its hub (`events.LocalRelay`), once the response of the request that
+        made it is sent (`responses`, by event id): the layer's copy names the hub as its origin,
+        so the hub does not relay it a second time."""
+        relay = events.local_relay(self.loop)
+        origin = relay.origin if relay is not None else None
         for item in taken.pending:
-            await events.publish_async(item.payload, project_id=item.project_id)
+            await events.publish_async(item.payload, project_id=item.project_id, origin=origin)
+            if relay is not None:
+                relay_it = functools.partial(_relay, relay, item)
+                response = (responses or {}).get(item.event_id)
+                if response is None:
+                    relay_it()
+                else:
+                    response.then(relay_it)
         await self._in_thread(functools.partial(complete, taken))
 
     def _in_thread[T](self, job: Callable[[], T]) -> Awaitable[T]:
@@ -450,8 +504,15 @@ def loop_dispatcher() -> LoopDispatcher:
     return dispatcher
 
 
-def _submit(pending: Pending) -> None:
-    loop_dispatcher().submit(pending)
+def _submit(pending: Pending, response: ResponseSent | None) -> None:
+    loop_dispatcher().submit(pending, response)
+
+
+def _relay(relay: events.LocalRelay, pending: Pending) -> None:
+    try:
+        relay.relay(pending.project_id, pending.payload)
+    except Exception:
+        logger.exception("local relay failed", extra={"event_id": pending.event_id})
 
 
 class SweepInProcess:

@@ -92,3 +92,30 @@ def test_an_unreachable_layer_refuses_the_join():
 
     with pytest.raises(LayerUnavailable):
         asyncio.run(scenario())
+
+
+def test_the_hub_relays_what_its_own_dispatcher_published_and_skips_the_layer_s_copy():
+    """`Hub.relay` (tasks.events.LocalRelay) reaches the project's local subscribers at once; the
+    channel layer's copy of that event names the hub as its origin and is not relayed again,
+    while an event published elsewhere (no origin, or another process's hub) is."""
+
+    async def scenario() -> tuple[Hub, Recorder]:
+        layer = FakeLayer()
+        hub = Hub(layer)
+        recorder = Recorder()
+        await hub.join(5, recorder)
+        hub.relay(5, {"id": "1", "type": "x"})
+        hub.relay(7, {"id": "2", "type": "x"})  # nobody here listens to project 7
+        for message in (
+            {"type": "domain.event", "event": {"id": "1", "type": "x"}, "origin": hub.origin},
+            {"type": "domain.event", "event": {"id": "3", "type": "x"}, "origin": "other"},
+            {"type": "domain.event", "event": {"id": "4", "type": "x"}},
+        ):
+            await layer.queue.put(message)
+        await asyncio.sleep(0.01)
+        return hub, recorder
+
+    hub, recorder = asyncio.run(scenario())
+    ids = [frame.split('"id":"')[1].split('"')[0] for frame in recorder.frames]
+    assert ids == ["1", "3", "4"]  # "1" once: relayed locally, its layer copy skipped
+    assert Hub(FakeLayer()).origin != hub.origin

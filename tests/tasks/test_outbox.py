@@ -35,7 +35,9 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str]]:
     """(project id, event id) of every channel-layer send, in order."""
     calls: list[tuple[int, str]] = []
 
-    async def record(payload: dict[str, Any], *, project_id: int) -> None:
+    async def record(
+        payload: dict[str, Any], *, project_id: int, origin: str | None = None
+    ) -> None:
         calls.append((project_id, payload["id"]))
 
     monkeypatch.setattr(events, "publish_async", record)
@@ -261,10 +263,12 @@ def test_a_write_is_answered_before_its_fan_out_runs(asgi_server, project, membe
     release = threading.Event()
     real_publish = outbox.LoopDispatcher._publish
 
-    async def held_publish(self: outbox.LoopDispatcher, taken: outbox.Claim) -> None:
+    async def held_publish(
+        self: outbox.LoopDispatcher, taken: outbox.Claim, responses: Any = None
+    ) -> None:
         held.set()
         assert await asyncio.to_thread(release.wait, WAIT)
-        await real_publish(self, taken)
+        await real_publish(self, taken, responses)
 
     monkeypatch.setattr(outbox.LoopDispatcher, "_publish", held_publish)
     ws = subscribe(asgi_server, f"/ws/projects/{project.pk}/", token)
@@ -283,56 +287,53 @@ def test_a_write_is_answered_before_its_fan_out_runs(asgi_server, project, membe
 
 
 @pytest.fixture
-def handed_off(monkeypatch: pytest.MonkeyPatch) -> list[tuple[outbox.Pending, bool]]:
-    """Every hand-off to a dispatcher: the event, and whether it ran on an event loop's thread
-    (not stopped there: nothing counts these as scheduled)."""
-    calls: list[tuple[outbox.Pending, bool]] = []
+def handed_off(monkeypatch: pytest.MonkeyPatch) -> list[tuple[outbox.Pending, Any]]:
+    """Every hand-off to a dispatcher: the event and the response that holds its local relay
+    (not run: nothing counts these as scheduled)."""
+    calls: list[tuple[outbox.Pending, Any]] = []
 
-    def record(loop: Any, pending: outbox.Pending) -> None:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            calls.append((pending, False))
-        else:
-            calls.append((pending, True))
+    def record(loop: Any, pending: outbox.Pending, response: Any = None) -> None:
+        calls.append((pending, response))
 
     monkeypatch.setattr(outbox, "_hand_off", record)
     monkeypatch.setattr(outbox, "_scheduled", {})
     return calls
 
 
-async def test_under_asgi_a_request_s_dispatch_is_handed_off_once_its_last_byte_is_sent(
-    handed_off: list[tuple[outbox.Pending, bool]],
+async def test_under_asgi_a_commit_is_handed_off_at_once_and_its_response_opens_at_the_last_byte(
+    handed_off: list[tuple[outbox.Pending, Any]],
 ) -> None:
     first, late = outbox.Pending(1, 1, {"id": "1"}), outbox.Pending(2, 1, {"id": "2"})
-    seen: list[list[outbox.Pending]] = []
+    seen: list[tuple[int, bool]] = []
 
-    def handed() -> list[outbox.Pending]:
-        return [pending for pending, _on_loop in handed_off]
+    def state() -> tuple[int, bool]:
+        return len(handed_off), handed_off[0][1].sent
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         # Django's request signals run in the request's thread, as ASGIHandler sends them.
         await sync_to_async(outbox._request_started)()
         await sync_to_async(outbox.after_commit)(first)  # committed in the request's thread
+        seen.append(state())
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"o", "more_body": True})
-        seen.append(handed())
+        seen.append(state())
         await send({"type": "http.response.body", "body": b"k"})
-        seen.append(handed())
+        seen.append(state())
         await sync_to_async(outbox.after_commit)(late)  # after the answer (response.close())
         await sync_to_async(outbox._request_finished)()
-        seen.append(handed())
+        seen.append(state())
 
     async def send(message: dict[str, Any]) -> None:
         pass
 
     await outbox.HandOffAfterResponse(app)({"type": "http"}, None, send)
-    assert seen == [[], [first], [first]]
-    assert handed_off == [(first, True), (late, True)]  # each once, request_finished aside
+    assert seen == [(1, False), (1, False), (1, True), (2, True)]
+    assert [pending for pending, _response in handed_off] == [first, late]  # each once
+    assert handed_off[0][1] is handed_off[1][1]  # the request's one response
 
 
-async def test_a_request_without_a_complete_answer_still_hands_its_dispatch_off(
-    handed_off: list[tuple[outbox.Pending, bool]],
+async def test_a_request_without_a_complete_answer_still_opens_its_response(
+    handed_off: list[tuple[outbox.Pending, Any]],
 ) -> None:
     pending = outbox.Pending(1, 1, {"id": "1"})
 
@@ -342,29 +343,67 @@ async def test_a_request_without_a_complete_answer_still_hands_its_dispatch_off(
 
     with pytest.raises(ConnectionResetError):
         await outbox.HandOffAfterResponse(app)({"type": "http"}, None, None)
-    assert handed_off == [(pending, True)]
+    assert [(item, response.sent) for item, response in handed_off] == [(pending, True)]
 
 
-@pytest.mark.e2e
-def test_the_server_hands_a_write_s_dispatch_off_on_its_loop(
-    asgi_server, project, member, monkeypatch
+class RecordingRelay:
+    """A loop's `events.LocalRelay` that records what it relays."""
+
+    origin = "this-process"
+
+    def __init__(self) -> None:
+        self.relayed: list[str] = []
+
+    def relay(self, project_id: int, payload: dict[str, Any]) -> None:
+        self.relayed.append(payload["id"])
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_layer_gets_an_event_at_once_and_this_process_s_sockets_after_the_response(
+    project, member, monkeypatch
 ):
-    """Through project.asgi: on the loop once the answer is sent, not from request_finished in
-    the request's thread a hop later."""
-    token = make_token(member)
-    task = make_task(project, member, title="Before")
-    on_loop: list[tuple[int, bool]] = []
-    real_hand_off = outbox._hand_off
+    """The dispatcher publishes a request's event to the channel layer (the other processes)
+    without waiting for the response, naming its loop's relay as the origin; the relay to the
+    process's own sockets waits until the response's last byte is sent."""
+    published: list[tuple[str, str | None]] = []
 
-    def hand_off(loop: Any, pending: outbox.Pending) -> None:
-        on_loop.append((pending.event_id, threading.current_thread() is asgi_server.thread))
-        real_hand_off(loop, pending)
+    async def record(
+        payload: dict[str, Any], *, project_id: int, origin: str | None = None
+    ) -> None:
+        published.append((payload["id"], origin))
 
-    monkeypatch.setattr(outbox, "_hand_off", hand_off)
-    answer = rest(asgi_server, "PATCH", f"/api/v1/tasks/{task.pk}/", token, json={"title": "A"})
-    assert answer.status_code == 200, answer.text
-    assert outbox.wait_idle(WAIT)  # the answer can arrive while the loop finishes its step
-    assert on_loop == [(Event.objects.latest("id").pk, True)]
+    monkeypatch.setattr(events, "publish_async", record)
+    relay = RecordingRelay()
+    events.relay_locally_on(asyncio.get_running_loop(), relay)
+    event, pending = await sync_to_async(_committed_entry)(project, member)
+    seen: list[tuple[list[tuple[str, str | None]], list[str]]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await sync_to_async(outbox.after_commit)(pending)
+        for _ in range(WAIT * 20):  # the dispatcher runs on this loop meanwhile
+            if published:
+                break
+            await asyncio.sleep(0.05)
+        seen.append((list(published), list(relay.relayed)))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+        seen.append((list(published), list(relay.relayed)))
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    dispatcher = outbox.loop_dispatcher()
+    try:
+        await outbox.HandOffAfterResponse(app)({"type": "http"}, None, send)
+        for _ in range(WAIT * 20):
+            if not await sync_to_async(_entry_exists)(event.pk):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        dispatcher.worker.cancel()
+    sent = [(str(event.pk), "this-process")]
+    assert seen == [(sent, []), (sent, [str(event.pk)])]
+    assert not await sync_to_async(_entry_exists)(event.pk)
 
 
 @pytest.mark.django_db(transaction=True)
