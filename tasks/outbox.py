@@ -100,9 +100,14 @@ def grace() -> timedelta:
 # --- In the change's transaction ------------------------------------------------------------------
 
 
-def add(event: Event, payload: dict[str, Any]) -> None:
-    """Writes the event's pending work in its transaction and dispatches it after the commit."""
-    deliveries = webhook_delivery.create_for_event(payload, project_id=event.project_id)
+def add(event: Event, payload: dict[str, Any], *, has_webhooks: bool = True) -> None:
+    """Writes the event's pending work in its transaction and dispatches it after the commit.
+    `has_webhooks`: the project may have an active webhook (False: no lookup)."""
+    deliveries = (
+        webhook_delivery.create_for_event(payload, project_id=event.project_id)
+        if has_webhooks
+        else []
+    )
     OutboxEntry.objects.create(event=event, available_at=timezone.now() + grace())
     pending = Pending(event.pk, event.project_id, payload, has_deliveries=bool(deliveries))
     transaction.on_commit(lambda: after_commit(pending))

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.http import http_date
 from standardwebhooks import Webhook as StandardWebhook
@@ -304,6 +305,41 @@ def test_committed_events_become_deliveries_for_matching_active_webhooks(
         assert delivery.state == WebhookDelivery.State.PENDING
         assert delivery.message_id.startswith("msg_")
     assert scheduled == [(d.pk, 1, 1, 0.0) for d in deliveries]
+
+
+@pytest.mark.django_db
+def test_a_change_looks_its_webhooks_up_only_when_its_project_has_an_active_one(
+    monkeypatch: pytest.MonkeyPatch, project: Any, admin: Any, member: Any
+) -> None:
+    """The `seq` upsert answers whether an active webhook exists (tasks.events._next_seq): a
+    project without one costs no webhook query, and one that has one still gets its delivery."""
+    lookups: list[int] = []
+    real_create_for_event = webhook_delivery.create_for_event
+
+    def counted(payload: dict[str, Any], *, project_id: int) -> list[WebhookDelivery]:
+        lookups.append(project_id)
+        return real_create_for_event(payload, project_id=project_id)
+
+    monkeypatch.setattr(webhook_delivery, "create_for_event", counted)
+    with CaptureQueriesContext(connection) as captured:
+        make_task(project, member)
+    assert lookups == []
+    assert not [
+        q for q in captured.captured_queries if q["sql"].startswith('SELECT "tasks_webhook"')
+    ]
+
+    create(admin, project, active=False)
+    make_task(project, member)
+    assert lookups == []
+
+    hook = create(admin, project).webhook
+    task = make_task(project, member)
+    assert lookups == [project.pk]
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.webhook_id, delivery.event_id) == (
+        hook.pk,
+        Event.objects.get(type="task.created", task_id=task.pk).pk,
+    )
 
 
 @pytest.mark.django_db
