@@ -15,8 +15,10 @@ from tasks import events
 _counter = itertools.count(time.time_ns() // 1000)
 
 
-def _counted_seq(project_id: int) -> int:
-    return next(_counter)
+def _counted_seq(project_id: int) -> tuple[int, bool]:
+    # The upsert also answers whether the project has an active webhook; without it the change
+    # must look them up, as it did before the upsert answered (True: the lookup runs).
+    return next(_counter), True
 
 
 events._next_seq = _counted_seq  # the one thing this entry exists to replace
