@@ -177,7 +177,9 @@ def _hand_off_all(deferred: Deferred) -> None:
 
 class ResponseSent:
     """Opened on the loop when an HTTP request's response has been sent (its last byte, or the
-    application returned without one). Used on the loop only."""
+    application returned without one). Used on the loop only. What waits for it runs in its own
+    loop callback, in an empty context: not inside the request's `send`, and without the
+    request's context variables (the sockets' send tasks it starts would copy them)."""
 
     __slots__ = ("_waiting", "sent")
 
@@ -195,8 +197,10 @@ class ResponseSent:
         if not self.sent:
             self.sent = True
             waiting, self._waiting = self._waiting, []
-            for callback in waiting:
-                callback()
+            if waiting:
+                loop = asyncio.get_running_loop()
+                for callback in waiting:
+                    loop.call_soon(callback, context=contextvars.Context())
 
 
 # The response of the HTTP request being served under ASGI, in HandOffAfterResponse's context:
