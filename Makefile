@@ -98,7 +98,7 @@ lint: install-dev openapi-lint
 	$(BIN)/python tools/locks.py check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy tasks project graph realtime
+	$(BIN)/mypy tasks project graph realtime bench tools
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check_schema
 

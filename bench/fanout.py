@@ -154,7 +154,7 @@ async def _run(
     # Warm up, and capture the product's frame so the baseline broadcasts the same bytes.
     await change()
     while "text" not in frame:
-        text = await asyncio.wait_for(writer.recv(), 30)
+        text = str(await asyncio.wait_for(writer.recv(), 30))
         if json.loads(text)["type"] == "event":
             frame["text"] = text
     await asyncio.sleep(0.5)

@@ -181,7 +181,7 @@ async def _fanout(
         subscribers.arm()
         started = await trigger()
         await asyncio.wait_for(subscribers.done.wait(), 60)
-        return max(subscribers.received) - started
+        return float(max(subscribers.received) - started)
 
     # Warm up (every subscriber is live once it got one event), and copy a real frame so the
     # baseline broadcasts the very same bytes.
@@ -257,6 +257,8 @@ def run(*, project_id: int, token: str, quick: bool) -> list[str]:
     from tasks.models import Task
 
     task_id = Task.objects.filter(project_id=project_id).values_list("pk", flat=True).first()
+    if task_id is None:
+        raise RuntimeError("the seeded project has no task")
     project_gid, task_gid = to_global_id("Project", project_id), to_global_id("Task", task_id)
     n, changes, samples = 1000, (QUICK_CHANGES if quick else CHANGES), (10 if quick else 60)
 

@@ -12,7 +12,7 @@ INSTALLED_APPS = [
     "strawberry_django",
     "tasks",
 ]
-MIDDLEWARE: list[str] = []
+MIDDLEWARE = []
 ROOT_URLCONF = "bench.peers.urls"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

@@ -40,7 +40,7 @@ class Task(relay.Node):
 
 @strawberry.type
 class Query:
-    @strawberry_django.connection(DjangoListConnection[Task])
+    @strawberry_django.connection(DjangoListConnection[Task])  # type: ignore[untyped-decorator]
     def tasks(self, project_id: strawberry.ID) -> Iterable[models.Task]:
         pk = int(relay.GlobalID.from_id(project_id).node_id)
         return models.Task.objects.filter(project_id=pk).order_by("-created_at", "-id")
