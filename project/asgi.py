@@ -16,7 +16,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from realtime.routing import websocket_application_stack  # noqa: E402
-from tasks.outbox import HandOffAfterResponse, SweepInProcess  # noqa: E402
+from tasks.outbox import RelayAfterResponse, SweepInProcess  # noqa: E402
 from tasks.uploads.asgi import RequestBodyLimit  # noqa: E402
 
 # The embedded default has no Celery beat: each web process sweeps the outbox itself.
@@ -26,7 +26,7 @@ application = SweepInProcess(
             # Over-limit bodies get 413 while they stream, before Django spools them to disk.
             # (django-stubs types the handler's scope as a plain dict; it is any ASGI scope.)
             # A request's committed events go out once its response is sent (tasks/outbox.py).
-            "http": HandOffAfterResponse(RequestBodyLimit(cast(Any, django_asgi_app))),
+            "http": RelayAfterResponse(RequestBodyLimit(cast(Any, django_asgi_app))),
             # Open sockets are counted by the consumers (realtime/base.py).
             "websocket": websocket_application_stack(),
         }

@@ -7,7 +7,7 @@ webhooks and one `OutboxEntry` (the "to dispatch" mark). After the commit:
   any process, must not be served stale: one cache call), then hands the rest to the dispatcher of
   the event loop serving the request. The dispatcher publishes the event to the channel layer at
   once, and relays it to the sockets of its own process once the request's response is sent
-  (`HandOffAfterResponse`): the answer never waits for its fan-out.
+  (`RelayAfterResponse`): the answer never waits for its fan-out.
   Code that runs on no event loop (a Celery worker, a management command, a plain test) dispatches
   inline instead: it has no response to delay.
 - The dispatcher sends the events to the channel layer, deletes the entries still unclaimed and
@@ -119,7 +119,7 @@ def after_commit(pending: Pending) -> None:
     if loop is not None:
         with _scheduled_changed:
             _scheduled[loop] = _scheduled.get(loop, 0) + 1
-    response = _response_sent.get()  # under ASGI (HandOffAfterResponse)
+    response = _response_sent.get()  # under ASGI (RelayAfterResponse)
     if response is None:
         deferred = getattr(_request, "deferred", None)  # elsewhere (WSGI): request signals
         if deferred is not None:
@@ -145,13 +145,13 @@ def _hand_off(
 # fan-out to a project's sockets (on the same loop) often ran while Django was still sending the
 # answer: measured (SQLite, one uvicorn process, REST PATCH), the median round trip with 1,000
 # subscribers was 1.0-3.9x the one with none; handed off here, 0.8-1.1x (before the outbox:
-# 4.4-5.1x). Under ASGI, HandOffAfterResponse (below) holds back only the relay to this
+# 4.4-5.1x). Under ASGI, RelayAfterResponse (below) holds back only the relay to this
 # process's own sockets.
 _request = threading.local()
 
 
 def _request_started(**kwargs: object) -> None:
-    # Under ASGI, HandOffAfterResponse's `ResponseSent` holds the local relay instead.
+    # Under ASGI, RelayAfterResponse's `ResponseSent` holds the local relay instead.
     _request.deferred = [] if _response_sent.get() is None else None
 
 
@@ -203,14 +203,14 @@ class ResponseSent:
                     loop.call_soon(callback, context=contextvars.Context())
 
 
-# The response of the HTTP request being served under ASGI, in HandOffAfterResponse's context:
+# The response of the HTTP request being served under ASGI, in RelayAfterResponse's context:
 # the request's thread sees it too (asgiref runs sync code in a copy of the context).
 _response_sent: contextvars.ContextVar[ResponseSent | None] = contextvars.ContextVar(
     "outbox_response_sent", default=None
 )
 
 
-class HandOffAfterResponse:
+class RelayAfterResponse:
     """ASGI wrapper for HTTP: a request's commits are handed to the loop's dispatcher at once, and
     the dispatcher publishes them to the channel layer at once (other processes' sockets), but
     relays them to this process's own sockets only once the response's last byte is sent (or the

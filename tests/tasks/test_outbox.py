@@ -326,7 +326,7 @@ async def test_under_asgi_a_commit_is_handed_off_at_once_and_its_response_opens_
     async def send(message: dict[str, Any]) -> None:
         pass
 
-    await outbox.HandOffAfterResponse(app)({"type": "http"}, None, send)
+    await outbox.RelayAfterResponse(app)({"type": "http"}, None, send)
     assert seen == [(1, False), (1, False), (1, True), (2, True)]
     assert [pending for pending, _response in handed_off] == [first, late]  # each once
     assert handed_off[0][1] is handed_off[1][1]  # the request's one response
@@ -342,7 +342,7 @@ async def test_a_request_without_a_complete_answer_still_opens_its_response(
         raise ConnectionResetError  # the client went away before the answer
 
     with pytest.raises(ConnectionResetError):
-        await outbox.HandOffAfterResponse(app)({"type": "http"}, None, None)
+        await outbox.RelayAfterResponse(app)({"type": "http"}, None, None)
     assert [(item, response.sent) for item, response in handed_off] == [(pending, True)]
 
 
@@ -398,7 +398,7 @@ async def test_the_layer_gets_an_event_at_once_and_this_process_s_sockets_after_
 
     dispatcher = outbox.loop_dispatcher()
     try:
-        await outbox.HandOffAfterResponse(app)({"type": "http"}, None, send)
+        await outbox.RelayAfterResponse(app)({"type": "http"}, None, send)
         for _ in range(WAIT * 20):
             if not await sync_to_async(_entry_exists)(event.pk):
                 break
