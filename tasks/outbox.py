@@ -47,7 +47,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -69,13 +69,15 @@ DISPATCH_BATCH = 100
 @dataclass(frozen=True)
 class Pending:
     """A committed event waiting for its dispatch. `written` is when its entry was written (this
-    process's monotonic clock), which is before its commit."""
+    process's monotonic clock), which is before its commit. `response`: the response of the HTTP
+    request that made it, which the relay to this process's own sockets waits for."""
 
     event_id: int
     project_id: int
     payload: dict[str, Any]
     has_deliveries: bool = True
     written: float = field(default_factory=time.monotonic, compare=False)
+    response: ResponseSent | None = field(default=None, compare=False)
 
     def unclaimable(self) -> bool:
         """No sweeper can have claimed the entry yet: a sweeper takes one only
@@ -136,8 +138,10 @@ def _hand_off(
     if loop is None:
         dispatch([pending])
         return
+    if response is not None:
+        pending = replace(pending, response=response)
     # An empty context: the dispatcher must not inherit the request's (its thread executor).
-    loop.call_soon_threadsafe(_submit, pending, response, context=contextvars.Context())
+    loop.call_soon_threadsafe(_submit, pending, context=contextvars.Context())
 
 
 # Under WSGI, an HTTP request's dispatches wait for its response to be sent: Django sends
@@ -402,12 +406,12 @@ class LoopDispatcher:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.queue: asyncio.Queue[tuple[Pending, ResponseSent | None]] = asyncio.Queue()
+        self.queue: asyncio.Queue[Pending] = asyncio.Queue()
         self.worker = loop.create_task(self._dispatch_forever(), context=contextvars.Context())
         self.sweeper: asyncio.Task[None] | None = None
 
-    def submit(self, pending: Pending, response: ResponseSent | None = None) -> None:
-        self.queue.put_nowait((pending, response))
+    def submit(self, pending: Pending) -> None:
+        self.queue.put_nowait(pending)
 
     def start_sweeping(self) -> None:
         if self.sweeper is None:
@@ -422,16 +426,14 @@ class LoopDispatcher:
                 batch.append(self.queue.get_nowait())
             if settings.OUTBOX_TEST_DISPATCH_DELAY_SECONDS:
                 await asyncio.sleep(settings.OUTBOX_TEST_DISPATCH_DELAY_SECONDS)
-            pending = [item for item, _response in batch]
-            responses = {item.event_id: response for item, response in batch if response}
             try:
-                if all(item.unclaimable() for item in pending):
-                    await self._publish(Claim(None, pending), responses)
+                if all(item.unclaimable() for item in batch):
+                    await self._publish(Claim(None, batch))
                 else:
-                    await self._send(functools.partial(claim, pending), responses)
+                    await self._send(functools.partial(claim, batch))
             except Exception:
                 logger.exception(
-                    "outbox dispatch failed", extra={"event_ids": [p.event_id for p in pending]}
+                    "outbox dispatch failed", extra={"event_ids": [p.event_id for p in batch]}
                 )
             finally:
                 _sent(self.loop, len(batch))
@@ -447,17 +449,13 @@ class LoopDispatcher:
                 logger.exception("outbox sweep failed")
             await asyncio.sleep(settings.OUTBOX_SWEEP_INTERVAL_SECONDS)
 
-    async def _send(
-        self, take: Callable[[], Claim], responses: dict[int, ResponseSent] | None = None
-    ) -> int:
+    async def _send(self, take: Callable[[], Claim]) -> int:
         taken = await self._in_thread(take)
         if taken.pending:
-            await self._publish(taken, responses)
+            await self._publish(taken)
         return len(taken.pending)
 
-    async def _publish(
-        self, taken: Claim, responses: dict[int, ResponseSent] | None = None
-    ) -> None:
+    async def _publish(self, taken: Claim) -> None:
         """Sends the claimed events, then completes them. Entries no sweeper can have claimed yet
         (`Pending.unclaimable`, the after-commit case) come here without `claim`'s read: one
         database round trip and two thread hops less between a commit and its fan-out (measured,
@@ -469,19 +467,18 @@ class LoopDispatcher:
 
         Each event goes to the channel layer first (every other process), then to this loop's
         own sockets through its hub (`events.LocalRelay`), once the response of the request that
-        made it is sent (`responses`, by event id): the layer's copy names the hub as its origin,
-        so the hub does not relay it a second time."""
+        made it is sent (`Pending.response`): the layer's copy names the hub as its origin, so the
+        hub does not relay it a second time."""
         relay = events.local_relay(self.loop)
         origin = relay.origin if relay is not None else None
         for item in taken.pending:
             await events.publish_async(item.payload, project_id=item.project_id, origin=origin)
             if relay is not None:
                 relay_it = functools.partial(_relay, relay, item)
-                response = (responses or {}).get(item.event_id)
-                if response is None:
+                if item.response is None:
                     relay_it()
                 else:
-                    response.then(relay_it)
+                    item.response.then(relay_it)
         await self._in_thread(functools.partial(complete, taken))
 
     def _in_thread[T](self, job: Callable[[], T]) -> Awaitable[T]:
@@ -513,8 +510,8 @@ def loop_dispatcher() -> LoopDispatcher:
     return dispatcher
 
 
-def _submit(pending: Pending, response: ResponseSent | None) -> None:
-    loop_dispatcher().submit(pending, response)
+def _submit(pending: Pending) -> None:
+    loop_dispatcher().submit(pending)
 
 
 def _relay(relay: events.LocalRelay, pending: Pending) -> None:

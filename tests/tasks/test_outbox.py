@@ -263,12 +263,10 @@ def test_a_write_is_answered_before_its_fan_out_runs(asgi_server, project, membe
     release = threading.Event()
     real_publish = outbox.LoopDispatcher._publish
 
-    async def held_publish(
-        self: outbox.LoopDispatcher, taken: outbox.Claim, responses: Any = None
-    ) -> None:
+    async def held_publish(self: outbox.LoopDispatcher, taken: outbox.Claim) -> None:
         held.set()
         assert await asyncio.to_thread(release.wait, WAIT)
-        await real_publish(self, taken, responses)
+        await real_publish(self, taken)
 
     monkeypatch.setattr(outbox.LoopDispatcher, "_publish", held_publish)
     ws = subscribe(asgi_server, f"/ws/projects/{project.pk}/", token)
