@@ -75,10 +75,11 @@ def prepare_data() -> tuple[int, str]:
     from django.core.cache import cache
     from django.core.management import call_command
 
-    from bench.seed import seed
+    from bench.seed import compact, seed
 
     call_command("migrate", verbosity=0)
     project_id, token = seed()
+    compact()
     cache.clear()
     print(f"Seeded project {project_id} on {describe_backends()}.", flush=True)
     return project_id, token

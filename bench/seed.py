@@ -83,3 +83,19 @@ def seed(*, tasks: int = TASKS) -> tuple[int, str]:
         scope="read write",
     )
     return project.pk, raw
+
+
+def compact() -> None:
+    """Reclaims what earlier runs left behind and refreshes the planner's statistics, so that
+    every run measures the same physical database: `seed` deletes the previous data set, and the
+    fan-out rows rewrite one task's row hundreds of times a run. Without it, runs on one
+    PostgreSQL database slow down run after run (measured: GraphQL `tasks(first: 10)` 161-165
+    req/s on a fresh database, 113-121 req/s after a day of runs on the same one)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("VACUUM ANALYZE")
+        else:
+            cursor.execute("VACUUM")
+            cursor.execute("ANALYZE")

@@ -126,3 +126,36 @@ def test_each_endpoint_is_measured_with_every_server_of_its_workload_idle():
         "idle peers", "idle taskhub", "measure graphene",
         "idle peers", "idle taskhub", "measure TaskHub",
     ]  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_run_compacts_what_earlier_runs_left_behind():
+    from django.db import connection
+
+    from bench.seed import compact
+    from tasks.models import Task
+    from tests.factories import UserFactory, make_project
+
+    project = make_project(UserFactory())
+    Task.objects.bulk_create(
+        [Task(project=project, title=f"t{i}", description="x" * 2000) for i in range(300)]
+    )
+    Task.objects.filter(project=project).delete()
+
+    def reclaimable():
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'tasks_task'"
+                )
+            else:
+                cursor.execute("PRAGMA freelist_count")
+            return cursor.fetchone()[0]
+
+    before = reclaimable()
+    compact()
+    after = reclaimable()
+    if connection.vendor == "postgresql":
+        assert after > before  # tasks_task was vacuumed
+    else:
+        assert before > 0 and after == 0  # the deleted rows' pages went back to the file system
