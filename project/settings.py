@@ -269,14 +269,14 @@ else:
             "max_size": DB_POOL_SIZE,
             "timeout": env_int("DB_CONNECT_TIMEOUT", 5),
         }
-    # Server-side parameter binding and prepared statements: Django's documented OPTIONS, off
-    # by default there only so that transaction-mode poolers keep working. A statement run 5
-    # times on a connection (psycopg's threshold) is then parsed and planned once per connection,
-    # and its parameters travel apart from its text. Measured (bench/PROFILES.md): updateTask's
-    # service call 5.2 -> 4.2 ms in-process; its HTTP round trip 11.4 -> 10.2 ms under uvicorn.
-    # DB_PREPARED_STATEMENTS=0 goes back to client-side binding: needed behind PgBouncer < 1.21
-    # in transaction mode (1.21+ with max_prepared_statements handles them).
-    if env_bool("DB_PREPARED_STATEMENTS", True):
+    # Server-side parameter binding and prepared statements, opt-in: Django's documented OPTIONS,
+    # off by default there so that transaction-mode poolers keep working (PgBouncer before 1.21
+    # cannot keep them). With DB_PREPARED_STATEMENTS=1 a statement run 5 times on a connection
+    # (psycopg's threshold) is parsed and planned once per connection. Measured (bench/PROFILES.md,
+    # eighth pass): updateTask's service call 5.2 -> 4.2 ms in-process, and PostgreSQL's own
+    # work per simple read about halved; not on by default because the end-to-end rows of
+    # `make bench` did not show the write's gain above this machine's noise.
+    if env_bool("DB_PREPARED_STATEMENTS", False):
         _database["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
     DATABASES = {"default": _database}
 

@@ -27,13 +27,13 @@ def test_pool_size_zero_keeps_persistent_connections() -> None:
     assert "pool" not in db["OPTIONS"]
 
 
-def test_postgresql_binds_server_side_and_prepares_repeated_statements_by_default() -> None:
+def test_postgresql_binds_client_side_by_default_as_django_does() -> None:
     options = shown(DEBUG="1", DATABASE_URL=PG)["db"]["OPTIONS"]
-    assert options["server_side_binding"] is True
-    assert options["prepare_threshold"] == 5
-
-
-def test_prepared_statements_can_be_turned_off_for_transaction_mode_poolers() -> None:
-    options = shown(DEBUG="1", DATABASE_URL=PG, DB_PREPARED_STATEMENTS="0")["db"]["OPTIONS"]
     assert "server_side_binding" not in options
     assert "prepare_threshold" not in options
+
+
+def test_prepared_statements_are_an_opt_in() -> None:
+    options = shown(DEBUG="1", DATABASE_URL=PG, DB_PREPARED_STATEMENTS="1")["db"]["OPTIONS"]
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
