@@ -273,9 +273,9 @@ else:
     # off by default there so that transaction-mode poolers keep working (PgBouncer before 1.21
     # cannot keep them). With DB_PREPARED_STATEMENTS=1 a statement run 5 times on a connection
     # (psycopg's threshold) is parsed and planned once per connection. Measured (bench/PROFILES.md,
-    # eighth pass): updateTask's service call 5.2 -> 4.2 ms in-process, and the bench's
-    # plain-Django reads 1.65-2x the requests per second; not on by default because the
-    # end-to-end rows of `make bench` did not show TaskHub's gain above this machine's noise.
+    # eighth pass): updateTask's service call 5.2 -> 4.2 ms in-process; not on by default
+    # because the end-to-end rows of `make bench` did not show the gain above this machine's
+    # noise.
     if env_bool("DB_PREPARED_STATEMENTS", False):
         _database["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
     DATABASES = {"default": _database}
