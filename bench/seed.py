@@ -93,9 +93,8 @@ def compact() -> None:
     after a day of runs on the same one).
 
     PostgreSQL also gets the planner statistics that autovacuum would give the freshly seeded
-    tables a minute later anyway (`VACUUM ANALYZE`). SQLite gets `VACUUM` only: nothing in a
-    deployment runs `ANALYZE` on it, and its statistics change the plans TaskHub's queries get
-    (in-process, GraphQL n=10 4.8-5.0 ms CPU per request without them, 6.4-6.6 ms with them)."""
+    tables a minute later anyway (`VACUUM ANALYZE`). SQLite gets `VACUUM` only, as nothing in a
+    deployment runs `ANALYZE` on it: the bench measures the database users have."""
     from django.db import connection
 
     with connection.cursor() as cursor:
