@@ -6,7 +6,7 @@ import secrets
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
@@ -95,7 +95,5 @@ def compact() -> None:
     PostgreSQL also gets the planner statistics that autovacuum would give the freshly seeded
     tables a minute later anyway (`VACUUM ANALYZE`). SQLite gets `VACUUM` only, as nothing in a
     deployment runs `ANALYZE` on it: the bench measures the database users have."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "VACUUM")
