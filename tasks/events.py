@@ -19,7 +19,6 @@ from channels.layers import get_channel_layer
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models.expressions import RawSQL
 from graphql_relay import to_global_id
 
 from project.observability import EVENTS_PUBLISHED
@@ -162,14 +161,9 @@ def _record(
         task_id=task_id,
         actor=actor,
         data=data,
-        xact_id=_CURRENT_XACT if connection.vendor == "postgresql" else None,
     )
     outbox.add(event, event_payload(event), has_webhooks=has_webhooks)
     return event
-
-
-# The writing transaction's id, set by the INSERT itself (no round trip of its own).
-_CURRENT_XACT = RawSQL("pg_current_xact_id()::text::bigint", ())
 
 
 def _next_seq(project_id: int) -> tuple[int, bool]:

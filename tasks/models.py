@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 
 from .search import SearchDocumentField
 from .text import validate_display_text
+
+
+class CurrentTransactionId(models.Func):
+    """The writing transaction's id on PostgreSQL (`pg_current_xact_id()`: the top-level one,
+    even inside a savepoint); NULL elsewhere. Used as a column's database default, so every
+    INSERT gets it, whatever wrote the row, and Django reads it back with RETURNING."""
+
+    template = "NULL"
+    output_field = models.BigIntegerField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "pg_current_xact_id()::text::bigint"
+        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 class Role(models.TextChoices):
@@ -186,10 +200,13 @@ class Event(models.Model):
     )
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
-    # On PostgreSQL, the transaction that wrote the event (`pg_current_xact_id()`, the top-level
-    # one even inside a savepoint), so a log position can tell whether it had committed at that
-    # moment (tasks.continuity.LogPosition). Null on SQLite, whose writers take turns.
-    xact_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    # On PostgreSQL, the transaction that wrote the event, so a log position can tell whether it
+    # had committed at that moment (tasks.continuity.LogPosition). The column's default sets it
+    # in the INSERT itself (no round trip of its own), also for a writer that does not know the
+    # column (an older release during a rolling deploy). Null on SQLite, whose writers take turns.
+    xact_id = models.BigIntegerField(
+        null=True, blank=True, editable=False, db_default=CurrentTransactionId()
+    )
 
     class Meta:
         indexes = [

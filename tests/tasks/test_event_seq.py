@@ -9,6 +9,8 @@ import threading
 import pytest
 from django.apps import apps
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tasks import services
 from tasks.events import event_payload
@@ -134,3 +136,47 @@ def test_pruning_deletes_a_prefix_and_raises_the_floor(project, member):
     assert prune(before=timezone.now() - timedelta(days=90)) == 0  # idempotent
     make_task(project, member, title="After")
     assert seqs(project) == [old_last + 1, old_last + 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_carries_its_writers_transaction_id_from_the_insert_itself(project, member):
+    """`Event.xact_id` is the column's database default: the INSERT fills it in and returns it,
+    so the instance holds the number (not an expression), with no statement of its own."""
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as captured:
+            event = Event.objects.create(project=project, seq=10_000, type="task.updated")
+        assert len(captured) == 1
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+                writer = cursor.fetchone()[0]
+            assert isinstance(writer, int)
+            assert event.xact_id == writer  # the instance, as created
+            assert Event.objects.get(pk=event.pk).xact_id == writer
+        else:
+            assert event.xact_id is None  # SQLite's writers take turns: nothing to tell apart
+    written = event.xact_id
+    event.data = {"saved": "again"}
+    event.save()  # in a transaction of its own: the row keeps the writer it had
+    assert Event.objects.get(pk=event.pk).xact_id == written
+
+
+def test_an_insert_that_does_not_name_the_column_still_records_its_transaction(project, member):
+    """A writer that does not know `xact_id` (an older release during a rolling deploy) still
+    records its transaction on PostgreSQL: the column's default does it."""
+    with transaction.atomic():
+        make_task(project, member, title="Old writer")
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(Event._meta.db_table)
+            cursor.execute(
+                f"INSERT INTO {table} (project_id, seq, type, data, created_at)"  # noqa: S608
+                " VALUES (%s, %s, 'task.updated', '{}', %s)",
+                [project.pk, 10_000, timezone.now()],
+            )
+        row = Event.objects.get(project=project, seq=10_000)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+                assert row.xact_id == cursor.fetchone()[0]
+        else:
+            assert row.xact_id is None
