@@ -11,15 +11,6 @@
 - Measured in-process (bench query `tasks(first: N)` with assignee, comments and their authors,
   SQLite, graphql-core's `ExecutionContext` vs this one in the same run): 13% less time at N=10,
   40% at 50, 37% at 100 -- above the 10% that justifies departing from graphql-core's executor.
-- A field without arguments that graphene's default resolver reads and whose type is a concrete
-  object type, or a list of one (a connection's `edges`, an edge's `node`), is read directly
-  and completed by graphql-core's `complete_value` without the `GraphQLResolveInfo`, argument
-  parsing and resolver call that `execute_field` spends on it (about 350 fields of a
-  `tasks(first: 50)` response); a null, an error or an odd list takes the general path, whose
-  errors need the info. Measured in-process (`python -m bench.profile --site taskhub`, five
-  rounds of 60 requests, runs alternating with the previous commit): PostgreSQL n=10 / 50 from
-  11.6-15.1 / 41.7-44.9 ms to 11.1-11.3 / 34.9-36.4 ms CPU per request, n=100 from 77-90 to
-  68-75 ms; SQLite n=50 / 100 from 38.7-45.7 / 75-87 to 38.7-39.7 / 66-75 ms.
 - Leaf plans are cached per schema (a `WeakKeyDictionary`, keyed by type and field name), never
   by `id()` of a field: a rebuilt schema's field may reuse a freed field's address.
 - With graphql-core middleware installed every field takes the general path (middleware must see
@@ -36,7 +27,7 @@ from asyncio import gather
 from base64 import b64encode
 from collections.abc import Callable
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 from graphene import relay
 from graphene.relay.id_type import DefaultGlobalIDType
@@ -47,17 +38,14 @@ from graphql import (
     FieldNode,
     GraphQLEnumType,
     GraphQLField,
-    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLSchema,
     Undefined,
     get_named_type,
 )
-from graphql.error import located_error
 from graphql.execution.execute import get_field_def
 from graphql.pyutils import Path
 from graphql.pyutils import is_awaitable as default_is_awaitable
@@ -66,23 +54,10 @@ from graphql.pyutils import is_awaitable as default_is_awaitable
 # Relay `id` over it) would: (attribute name, default, Relay node type or None, its type name,
 # the leaf type's `serialize`).
 _Plan = tuple[str, Any, Any, str | None, Callable[[Any], Any]]
-
-
-class _ObjectPlan(NamedTuple):
-    """A field without arguments that graphene's default resolver reads (a Relay edge's `node`,
-    a connection's `edges`) and whose type is a concrete object type or a list of one: its value
-    is read directly and completed without a `GraphQLResolveInfo` (see `_complete_read`)."""
-
-    attname: str
-    default: Any
-    return_type: GraphQLOutputType
-    is_list: bool
-
-
-# Per schema, held weakly: (type name, field name) -> the field's plan (None: the general path).
-_plans: weakref.WeakKeyDictionary[
-    GraphQLSchema, dict[tuple[str, str], _Plan | _ObjectPlan | None]
-] = weakref.WeakKeyDictionary()
+# Per schema, held weakly: (type name, field name) -> the leaf's plan (None: the general path).
+_plans: weakref.WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], _Plan | None]] = (
+    weakref.WeakKeyDictionary()
+)
 _plans_lock = threading.Lock()
 _PLAIN_TYPES = frozenset({dict, list, str, int, bool, float, type(None)})
 
@@ -98,9 +73,7 @@ def _attribute_of(resolve: Any) -> tuple[str, Any] | None:
     return None
 
 
-def _plan(
-    schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str
-) -> _Plan | _ObjectPlan | None:
+def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _Plan | None:
     plans = _plans.get(schema)
     if plans is None:
         with _plans_lock:
@@ -111,23 +84,9 @@ def _plan(
     except KeyError:
         pass
     field = parent_type.fields.get(name)
-    plan = (_leaf_plan(field) or _object_plan(field)) if field is not None else None
+    plan = _leaf_plan(field) if field is not None else None
     plans[key] = plan
     return plan
-
-
-def _object_plan(field: GraphQLField) -> _ObjectPlan | None:
-    attribute = _attribute_of(field.resolve)
-    if field.args or attribute is None:
-        return None
-    named: Any = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-    is_list = isinstance(named, GraphQLList)
-    if is_list:
-        item = named.of_type
-        named = item.of_type if isinstance(item, GraphQLNonNull) else item
-    if not isinstance(named, GraphQLObjectType):
-        return None  # leaves, interfaces, unions and lists of lists take the general path
-    return _ObjectPlan(attribute[0], attribute[1], field.type, is_list)
 
 
 def _leaf_plan(field: GraphQLField) -> _Plan | None:
@@ -205,8 +164,8 @@ def _read(plan: _Plan, parent_type: GraphQLObjectType, source: Any) -> Any:
     return _MISS
 
 
-# One selection's fields with the plan of each (None: the general path).
-_FieldPlans = list[tuple[str, list[FieldNode], _Plan | _ObjectPlan | None]]
+# One selection's fields with the leaf plan of each (None: the general path).
+_FieldPlans = list[tuple[str, list[FieldNode], _Plan | None]]
 
 
 class FastExecutionContext(ExecutionContext):
@@ -255,22 +214,12 @@ class FastExecutionContext(ExecutionContext):
         awaitable_fields: list[str] = []
         general = ExecutionContext.execute_field
         for response_name, field_nodes, plan in self._planned(parent_type, fields):
-            field_path = None
-            if type(plan) is _ObjectPlan:
-                field_path = Path(path, response_name, parent_type.name)
-                result = self._complete_read(plan, source_value, field_nodes, field_path)
-                if result is not _MISS:
-                    results[response_name] = result
-                    if is_awaitable(result):
-                        awaitable_fields.append(response_name)
-                    continue
-            elif plan is not None:
-                value = _read(plan, parent_type, source_value)  # type: ignore[arg-type]
+            if plan is not None:
+                value = _read(plan, parent_type, source_value)
                 if value is not _MISS:
                     results[response_name] = value
                     continue
-            if field_path is None:
-                field_path = Path(path, response_name, parent_type.name)
+            field_path = Path(path, response_name, parent_type.name)
             result = general(self, parent_type, source_value, field_nodes, field_path)
             if result is not Undefined:
                 results[response_name] = result
@@ -285,53 +234,6 @@ class FastExecutionContext(ExecutionContext):
             return results
 
         return get_results()
-
-    def _complete_read(
-        self, plan: _ObjectPlan, source: Any, field_nodes: list[FieldNode], path: Path
-    ) -> Any:
-        """graphql-core's `execute_field` for a field read by graphene's default resolver, minus
-        the `GraphQLResolveInfo` it builds, the arguments it parses and the resolver it calls,
-        which such a field never reads. The completion and its errors are graphql-core's own
-        (`complete_value`, `handle_field_error`). `_MISS` when the value is one whose completion
-        would read the info (a null, an error, a list holding one, anything but a list for a
-        list type, an awaitable): the general path then takes the field from the start."""
-        return_type = plan.return_type
-        try:
-            if isinstance(source, dict):
-                result = source.get(plan.attname, plan.default)
-            else:
-                result = getattr(source, plan.attname, plan.default)
-        except Exception:  # noqa: BLE001 - the general path raises and reports it properly
-            return _MISS
-        if plan.is_list:
-            if type(result) not in (list, tuple) or any(
-                item is None or isinstance(item, Exception) or self.is_awaitable(item)
-                for item in result
-            ):
-                return _MISS
-        elif result is None or isinstance(result, Exception) or self.is_awaitable(result):
-            return _MISS
-        try:
-            # `info` is only read to name a field in errors this path never reaches (see above)
-            # and by `is_type_of`, which `complete_object_value` skips for concrete types.
-            completed = self.complete_value(return_type, field_nodes, None, path, result)  # type: ignore[arg-type]
-        except Exception as raw_error:  # noqa: BLE001 - as graphql-core's execute_field
-            self.handle_field_error(
-                located_error(raw_error, field_nodes, path.as_list()), return_type, path
-            )
-            return None
-        if not self.is_awaitable(completed):
-            return completed
-
-        async def await_completed() -> Any:
-            try:
-                return await completed
-            except Exception as raw_error:  # noqa: BLE001 - as graphql-core's execute_field
-                error = located_error(raw_error, field_nodes, path.as_list())
-                self.handle_field_error(error, return_type, path)
-                return None
-
-        return await_completed()
 
     def execute_field(
         self,
@@ -348,8 +250,8 @@ class FastExecutionContext(ExecutionContext):
         if not node.arguments and not self._has_middleware():
             field_def = get_field_def(self.schema, parent_type, node)
             plan = _plan(self.schema, parent_type, node.name.value) if field_def else None
-        if plan is not None and type(plan) is not _ObjectPlan:
-            value = _read(plan, parent_type, source)  # type: ignore[arg-type]
+        if plan is not None:
+            value = _read(plan, parent_type, source)
             if value is not _MISS:
                 return value
         return super().execute_field(parent_type, source, field_nodes, path)

@@ -90,14 +90,6 @@ BOXES = [
     ],
     # Values their types refuse.
     [{"label": "x", "item": Thing(1, "a", size="not a number"), "items": [Thing(2, ["x"])]}],
-    # Lists that are not lists: a tuple, an iterable of another kind, and no iterable at all.
-    [
-        {"label": "t", "item": Thing(1, "a"), "items": (Thing(2, "b"), Thing(3, None))},
-        {"label": "d", "item": Thing(4, "d"), "items": {Thing(5, "e"): 1}},
-        {"label": "n", "item": Thing(6, "f"), "items": 5},
-    ],
-    # An error as a value, in an object field and in a list.
-    [{"label": "e", "item": ValueError("no item"), "items": [ValueError("no entry")]}],
 ]
 
 
@@ -127,83 +119,3 @@ def test_a_selection_is_looked_up_once_per_request_not_once_per_object(monkeypat
         "item": {"id": "SXRlbToxOQ==", "name": "i19"},
     }
     assert sorted(calls) == ["boxes", "id", "item", "label", "name"], calls
-
-
-class Later(graphene.ObjectType):
-    """Async resolvers below fields read by the default resolver (a Relay edge's `node`)."""
-
-    name = graphene.String(required=True)
-    soon = graphene.String()
-
-    @staticmethod
-    async def resolve_name(root: Any, info: Any) -> Any:
-        if root["name"] is None:
-            raise ValueError("no name yet")
-        return root["name"]
-
-    @staticmethod
-    async def resolve_soon(root: Any, info: Any) -> str:
-        return f"soon {root['name']}"
-
-
-class Shelf(graphene.ObjectType):
-    first = graphene.Field(Later)
-    firsts = graphene.List(graphene.NonNull(Later))
-
-
-class AsyncQuery(graphene.ObjectType):
-    shelves = graphene.List(Shelf)
-
-    @staticmethod
-    def resolve_shelves(root: Any, info: Any) -> list[dict[str, Any]]:
-        return info.context["shelves"]
-
-
-async_schema = graphene.Schema(query=AsyncQuery)
-
-
-@pytest.mark.parametrize(
-    "shelves",
-    [
-        [{"first": {"name": "a"}, "firsts": [{"name": "b"}, {"name": "c"}]}],
-        # A non-null field failing inside an object and inside a list item, asynchronously.
-        [{"first": {"name": None}, "firsts": [{"name": "b"}, {"name": None}]}],
-    ],
-)
-def test_async_fields_below_a_directly_read_object_as_graphql_core(shelves: Any) -> None:
-    import asyncio
-
-    query = parse("{ shelves { first { name soon } firsts { name soon } } }")
-
-    def answer(context_class: type[ExecutionContext]) -> Any:
-        result = execute(
-            async_schema.graphql_schema,
-            query,
-            context_value={"shelves": shelves},
-            execution_context_class=context_class,
-        )
-        assert hasattr(result, "__await__")
-        done = asyncio.run(result)  # type: ignore[arg-type]
-        return done.data, [error.formatted for error in done.errors or []]
-
-    assert answer(FastExecutionContext) == answer(ExecutionContext)
-
-
-def test_an_object_read_directly_builds_no_resolve_info(monkeypatch) -> None:
-    """A connection's `edges` and an edge's `node` (graphene's default resolver, concrete
-    object types) are completed without a `GraphQLResolveInfo`; fields with resolvers of their
-    own still get one."""
-    built: list[str] = []
-    original = FastExecutionContext.build_resolve_info
-
-    def counting(self: Any, field_def: Any, field_nodes: Any, parent_type: Any, path: Any) -> Any:
-        built.append(f"{parent_type.name}.{field_nodes[0].name.value}")
-        return original(self, field_def, field_nodes, parent_type, path)
-
-    monkeypatch.setattr(FastExecutionContext, "build_resolve_info", counting)
-    boxes = [
-        {"label": str(n), "item": Thing(n, f"i{n}"), "items": [Thing(9, "x")]} for n in range(3)
-    ]
-    data, errors = run("{ boxes { item { name } items { name } } }", boxes, FastExecutionContext)
-    assert not errors and data["boxes"][2] == {"item": {"name": "i2"}, "items": [{"name": "x"}]}
-    assert built == ["Query.boxes"]
