@@ -10,7 +10,13 @@ Each workload is warmed up, then `--iterations` requests are timed one by one wi
 the figure is the median of `--rounds` rounds. Requests go through Django's test client, i.e. the
 whole middleware stack and the same views as under uvicorn, minus the ASGI adapter. The peers'
 site (bench.peers.settings) runs in a subprocess of its own on the same database. bench/PROFILES.md
-records what the profiles showed."""
+records what the profiles showed.
+
+Process time includes system time, and this process takes far more page faults per request than a
+uvicorn worker does: 282-1,028 minor faults for a `tasks(first: 50)` request here against 15-18
+in the server (PROFILES.md, "Tried and reverted"). A change to how much a request allocates can
+look several times larger here than a server would see it; check it with callgrind or under
+uvicorn."""
 
 from __future__ import annotations
 
