@@ -57,6 +57,25 @@ class ThreadedServer:
             time.sleep(0.02)
         return self
 
+    def running_tasks(self) -> int:
+        """How many ASGI tasks uvicorn is running: one per HTTP request being answered and one
+        per WebSocket whose consumer has not returned (a consumer closed by its client still
+        finishes the handler it is in, and that handler's queries)."""
+        while True:
+            try:
+                return sum(not task.done() for task in list(self.server.server_state.tasks))
+            except RuntimeError:  # the set changed size while it was copied: read it again
+                continue
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once no ASGI task is running, False if one still is after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.running_tasks():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
