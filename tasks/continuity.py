@@ -73,8 +73,10 @@ START = LogPosition(0)
 
 _EVENTS = Event._meta.db_table
 
-# The interpolation is the model's own table name. Rows written before `xact_id` existed
-# (null) committed long before any position still in use.
+# The interpolation is the model's own table name. A null `xact_id` counts as committed: since
+# migration 0009 the column defaults to the writer's transaction, so null rows come from before
+# it, from a release that did not set the column (before migration 0008, or one still serving
+# while 0008 and 0009 were applied during a rolling deploy).
 _LAST_SEQ_BEFORE = f"""
     SELECT seq FROM {_EVENTS}
     WHERE project_id = %(project_id)s AND id <= %(event_id)s AND (
