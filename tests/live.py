@@ -61,11 +61,8 @@ class ThreadedServer:
         """How many ASGI tasks uvicorn is running: one per HTTP request being answered and one
         per WebSocket whose consumer has not returned (a consumer closed by its client still
         finishes the handler it is in, and that handler's queries)."""
-        while True:
-            try:
-                return sum(not task.done() for task in list(self.server.server_state.tasks))
-            except RuntimeError:  # the set changed size while it was copied: read it again
-                continue
+        # `list()` copies the set in one step under the GIL, while the server's loop may change it.
+        return sum(not task.done() for task in list(self.server.server_state.tasks))
 
     def wait_idle(self, timeout: float) -> bool:
         """True once no ASGI task is running, False if one still is after `timeout` seconds."""
