@@ -365,6 +365,9 @@ JOB_WORKER_CHECK_SECONDS = env_float("JOB_WORKER_CHECK_SECONDS", 15)
 OUTBOX_GRACE_SECONDS = env_float("OUTBOX_GRACE_SECONDS", 30)
 OUTBOX_SWEEP_INTERVAL_SECONDS = env_float("OUTBOX_SWEEP_INTERVAL_SECONDS", 10)
 OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 200)
+# A web process deletes the marks of the events it sent together, this long after the first
+# (one transaction per window, after the fan-out rather than beside it: tasks.outbox).
+OUTBOX_COMPLETE_DELAY_SECONDS = env_float("OUTBOX_COMPLETE_DELAY_SECONDS", 0.02)
 # Who sweeps: Celery beat with a broker (project/celery.py), else a loop in each web process.
 OUTBOX_SWEEP_IN_PROCESS = env_bool("OUTBOX_SWEEP_IN_PROCESS", not REDIS_URL)
 # Test hook only (the crash test): the web process waits this long before dispatching.

@@ -529,3 +529,77 @@ def _entry_exists(event_id: int) -> bool:
         return OutboxEntry.objects.filter(pk=event_id).exists()
     finally:
         connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_sent_marks_are_deleted_together_once_the_window_ends(
+    project, member, sent, settings, monkeypatch
+):
+    """After-commit entries are completed OUTBOX_COMPLETE_DELAY_SECONDS after the first of them
+    was sent, together, in one `complete`; the dispatcher sends the next events meanwhile, and
+    `wait_idle` counts an event as done only once its mark is deleted."""
+    settings.OUTBOX_COMPLETE_DELAY_SECONDS = 0.5
+    completed: list[list[int]] = []
+    real_complete = outbox.complete
+
+    def recorded_complete(taken: outbox.Claim) -> None:
+        completed.append([item.event_id for item in taken.pending])
+        real_complete(taken)
+
+    monkeypatch.setattr(outbox, "complete", recorded_complete)
+    first, first_pending = await sync_to_async(_committed_entry)(project, member)
+    second, second_pending = await sync_to_async(_committed_entry)(project, member)
+    loop = asyncio.get_running_loop()
+    monkeypatch.setattr(outbox, "_scheduled", {loop: 2})
+    dispatcher = outbox.loop_dispatcher()
+    try:
+        dispatcher.submit(first_pending)
+        await _until(lambda: len(sent) == 1)
+        dispatcher.submit(second_pending)  # the first one's window is still open
+        await _until(lambda: len(sent) == 2)
+        assert completed == []
+        assert await sync_to_async(_entry_exists)(first.pk)
+        assert outbox._scheduled[loop] == 2  # sent, not complete: wait_idle still waits
+        await _until(lambda: bool(completed))
+        await _until(lambda: outbox._scheduled[loop] == 0)
+        assert completed == [[first.pk, second.pk]]
+        assert not await sync_to_async(_entry_exists)(first.pk)
+        assert not await sync_to_async(_entry_exists)(second.pk)
+    finally:
+        dispatcher.worker.cancel()
+    assert sent == [(project.pk, str(first.pk)), (project.pk, str(second.pk))]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_failed_completion_is_logged_and_counted_done(
+    project, member, sent, settings, monkeypatch, caplog
+):
+    """The events were sent; their marks stay for the sweeper (it sends them again, at least
+    once), and `wait_idle` does not wait for them forever."""
+    settings.OUTBOX_COMPLETE_DELAY_SECONDS = 0
+
+    def failing_complete(taken: outbox.Claim) -> None:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(outbox, "complete", failing_complete)
+    event, pending = await sync_to_async(_committed_entry)(project, member)
+    loop = asyncio.get_running_loop()
+    monkeypatch.setattr(outbox, "_scheduled", {loop: 1})
+    dispatcher = outbox.loop_dispatcher()
+    try:
+        dispatcher.submit(pending)
+        await _until(lambda: outbox._scheduled[loop] == 0)
+    finally:
+        dispatcher.worker.cancel()
+    assert sent == [(project.pk, str(event.pk))]
+    assert [r.message for r in caplog.records] == ["outbox completion failed"]
+    assert caplog.records[0].event_ids == [event.pk]  # type: ignore[attr-defined]
+    assert await sync_to_async(_entry_exists)(event.pk)
+
+
+async def _until(condition: Any) -> None:
+    for _ in range(WAIT * 100):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
