@@ -549,9 +549,7 @@ async def test_sent_marks_are_deleted_together_once_the_window_ends(
     monkeypatch.setattr(outbox, "complete", recorded_complete)
     first, first_pending = await sync_to_async(_committed_entry)(project, member)
     second, second_pending = await sync_to_async(_committed_entry)(project, member)
-    loop = asyncio.get_running_loop()
-    monkeypatch.setattr(outbox, "_scheduled", {loop: 2})
-    dispatcher = outbox.loop_dispatcher()
+    loop, dispatcher = _counting_dispatcher(monkeypatch, handed_over=2)
     try:
         dispatcher.submit(first_pending)
         await _until(lambda: len(sent) == 1)
@@ -583,9 +581,7 @@ async def test_a_failed_completion_is_logged_and_counted_done(
 
     monkeypatch.setattr(outbox, "complete", failing_complete)
     event, pending = await sync_to_async(_committed_entry)(project, member)
-    loop = asyncio.get_running_loop()
-    monkeypatch.setattr(outbox, "_scheduled", {loop: 1})
-    dispatcher = outbox.loop_dispatcher()
+    loop, dispatcher = _counting_dispatcher(monkeypatch, handed_over=1)
     try:
         dispatcher.submit(pending)
         await _until(lambda: outbox._scheduled[loop] == 0)
@@ -595,6 +591,16 @@ async def test_a_failed_completion_is_logged_and_counted_done(
     assert [r.message for r in caplog.records] == ["outbox completion failed"]
     assert caplog.records[0].event_ids == [event.pk]  # type: ignore[attr-defined]
     assert await sync_to_async(_entry_exists)(event.pk)
+
+
+def _counting_dispatcher(
+    monkeypatch: pytest.MonkeyPatch, *, handed_over: int
+) -> tuple[asyncio.AbstractEventLoop, outbox.LoopDispatcher]:
+    """This loop's dispatcher, with `handed_over` events counted as handed to it (as
+    `after_commit` counts them for `wait_idle`)."""
+    loop = asyncio.get_running_loop()
+    monkeypatch.setattr(outbox, "_scheduled", {loop: handed_over})
+    return loop, outbox.loop_dispatcher()
 
 
 async def _until(condition: Any) -> None:
