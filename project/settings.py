@@ -632,6 +632,12 @@ WEBSOCKET_SEND_QUEUE_LIMIT = env_int("WEBSOCKET_SEND_QUEUE_LIMIT", 10_000)
 PRESENCE_TTL_SECONDS = env_float("PRESENCE_TTL_SECONDS", 30)
 PRESENCE_THROTTLE_SECONDS = env_float("PRESENCE_THROTTLE_SECONDS", 1)
 
+# The ASGI entry moves what it loaded (modules, settings, URLconf, the GraphQL schema) out of the
+# cyclic garbage collector's reach (project/asgi.py), so a full collection in a process holding
+# thousands of sockets walks the sockets only. The test suite turns it off: its process imports
+# the entry beside its own objects.
+GC_FREEZE_AT_START = env_bool("GC_FREEZE_AT_START", True)
+
 # --- Logging: one JSON object a line --------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 LOGGING = {

@@ -92,7 +92,9 @@ class ProcessServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env}
+        # A server process of its own runs as in production: what it loaded at start is frozen
+        # out of the garbage collector (the suite's own process turns that off, pyproject.toml).
+        self.env = {**os.environ, "GC_FREEZE_AT_START": "1", **env}
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ProcessServer:
