@@ -46,7 +46,7 @@ def freeze_startup_objects() -> None:
 
     Measured (bench/PROFILES.md, "thirteenth pass"): a full collection in a server with no
     socket took 99-107 ms, and 1 ms with this (about 148,000 objects frozen); with 1,000
-    subscribed sockets, 152-194 ms, and 77-100 ms with this. It stops the loop that relays every
+    subscribed sockets, 152-194 ms, and 64-100 ms with this. It stops the loop that relays every
     event, so such a pause lands in some change's delivery time (the benchmark's slowest fan-out
     windows, 250 ms against a median of 45, were one each). Objects freed by reference counting
     are freed as before; only a reference cycle among the frozen objects, made garbage after
