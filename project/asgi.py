@@ -45,7 +45,7 @@ def freeze_startup_objects() -> None:
     walks what came later: the sockets, their consumers and their streams.
 
     Measured (bench/PROFILES.md, "thirteenth pass"): a full collection in a server with no
-    socket took 99-107 ms, and 1 ms with this (about 148,000 objects frozen); with 1,000
+    socket took 99-107 ms, and about 1 ms with this (148,000 objects frozen); with 1,000
     subscribed sockets, 152-194 ms, and 64-100 ms with this. It stops the loop that relays every
     event, so such a pause lands in some change's delivery time (the benchmark's slowest fan-out
     windows, 250 ms against a median of 45, were one each). Objects freed by reference counting

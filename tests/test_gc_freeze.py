@@ -15,7 +15,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = """
-import gc, json, sys
+import gc, json, weakref
 import project.asgi
 from graph.schema import schema
 from graph.views import TaskHubGraphQLView
@@ -25,12 +25,15 @@ class Node:
     pass
 a, b = Node(), Node()
 a.other, b.other = b, a  # a reference cycle, made after start
+ref = weakref.ref(a)
 del a, b
+alive_before_collect = ref() is not None
+gc.collect()
 print(json.dumps({
     "frozen": frozen,
     "schema_tracked": id(schema) in tracked,
     "view_tracked": id(TaskHubGraphQLView) in tracked,
-    "cycle_collected": gc.collect() >= 2,
+    "cycle_collected": alive_before_collect and ref() is None,
 }))
 """
 
