@@ -22,5 +22,8 @@ def _counted_seq(project_id: int) -> tuple[int, bool]:
 
 
 events._next_seq = _counted_seq  # the one thing this entry exists to replace
+# On PostgreSQL the upsert is a clause of the event's own statement; this side writes the event
+# and its outbox entry with a statement each, around the counter, as on SQLite.
+events._write_in_one_statement = events._write_in_steps
 
 __all__ = ["application"]

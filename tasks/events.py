@@ -19,12 +19,23 @@ from channels.layers import get_channel_layer
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.utils import timezone
 from graphql_relay import to_global_id
 
 from project.observability import EVENTS_PUBLISHED
 
 from . import outbox
-from .models import Attachment, Comment, Event, Membership, Project, ProjectLog, Task, Webhook
+from .models import (
+    Attachment,
+    Comment,
+    Event,
+    Membership,
+    OutboxEntry,
+    Project,
+    ProjectLog,
+    Task,
+    Webhook,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -153,17 +164,74 @@ def _record(
 ) -> Event:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Events are recorded inside the transaction of their change.")
-    seq, has_webhooks = _next_seq(project_id)
-    event = Event.objects.create(
-        seq=seq,
-        type=type,
-        project_id=project_id,
-        task_id=task_id,
-        actor=actor,
-        data=data,
-    )
-    outbox.add(event, event_payload(event), has_webhooks=has_webhooks)
+    fields = {"type": type, "project_id": project_id, "task_id": task_id, "actor": actor}
+    if connection.vendor == "postgresql":
+        event, has_webhooks = _write_in_one_statement(fields, data)
+    else:
+        event, has_webhooks = _write_in_steps(fields, data)
+    outbox.follow(event, event_payload(event), has_webhooks=has_webhooks)
     return event
+
+
+def _write_in_steps(fields: dict[str, Any], data: dict[str, Any]) -> tuple[Event, bool]:
+    """The event, its number in its project's log and its outbox entry, one statement each
+    (SQLite, which has no data-modifying `WITH`). Also whether the project has an active webhook."""
+    seq, has_webhooks = _next_seq(fields["project_id"])
+    event = Event.objects.create(seq=seq, data=data, **fields)
+    outbox.add_entry(event)
+    return event, has_webhooks
+
+
+def _write_in_one_statement(fields: dict[str, Any], data: dict[str, Any]) -> tuple[Event, bool]:
+    """What `_write_in_steps` does, in one statement on PostgreSQL: the `seq` upsert
+    (`_next_seq`'s, with the same lock on the log row), the event's `INSERT` and its outbox
+    entry's, chained by data-modifying `WITH` clauses. The event is built here from what was
+    written and what the statement returned (its id, `seq` and `xact_id`), as `create()` would.
+
+    Measured (PostgreSQL + Redis, one uvicorn process pinned to a core, `updateTask` over HTTP
+    30 ms apart, 250 each, two alternating pairs, Intel Xeon): the event's writing (`_record`)
+    2.06 / 2.12 ms in steps against 0.93 / 1.11 ms here (medians); the write's round trip 15.5 /
+    16.1 against 12.9 / 14.8 ms. Two round trips and two ORM `INSERT` compilations less.
+    SQLite has no data-modifying `WITH` (and its statements do not leave the process)."""
+    project_id = fields["project_id"]
+    actor = fields["actor"]
+    now = timezone.now()
+    json_data = Event._meta.get_field("data").get_db_prep_save(data, connection)
+    log, event_table, entry, webhooks = (
+        connection.ops.quote_name(model._meta.db_table)
+        for model in (ProjectLog, Event, OutboxEntry, Webhook)
+    )
+    # The only interpolations are the models' own table names, quoted. An outbox entry's foreign
+    # key to its event is checked at commit (Django's are DEFERRABLE INITIALLY DEFERRED).
+    statement = (
+        f"WITH log AS (INSERT INTO {log} (project_id, last_seq, pruned_seq) VALUES (%s, 1, 0) "  # noqa: S608
+        f"ON CONFLICT (project_id) DO UPDATE SET last_seq = {log}.last_seq + 1 "
+        "RETURNING last_seq), "
+        f"event AS (INSERT INTO {event_table} "
+        "(project_id, seq, task_id, type, actor_id, data, created_at) "
+        "SELECT %s, last_seq, %s, %s, %s, %s, %s FROM log RETURNING id, seq, xact_id), "
+        f"entry AS (INSERT INTO {entry} (event_id, available_at) SELECT id, %s FROM event) "
+        f"SELECT id, seq, xact_id, EXISTS (SELECT 1 FROM {webhooks} "
+        f"WHERE {webhooks}.project_id = %s AND {webhooks}.active) FROM event"
+    )
+    params = [
+        project_id,
+        project_id,
+        fields["task_id"],
+        fields["type"],
+        actor.pk if actor is not None else None,
+        json_data,
+        now,
+        now + outbox.grace(),
+        project_id,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        event_id, seq, xact_id, has_webhooks = cursor.fetchone()
+    event = Event(id=event_id, seq=seq, xact_id=xact_id, data=data, created_at=now, **fields)
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event, bool(has_webhooks)
 
 
 def _next_seq(project_id: int) -> tuple[int, bool]:

@@ -1,7 +1,8 @@
 """The transactional outbox: what must follow a commit is written by the commit, sent after it.
 
-In the change's transaction `add` writes, next to the `Event`, the webhook deliveries of matching
-webhooks and one `OutboxEntry` (the "to dispatch" mark). After the commit:
+In the change's transaction, next to the `Event`, the change writes one `OutboxEntry` (the "to
+dispatch" mark; on PostgreSQL in the event's own statement, tasks.events) and `follow` writes the
+webhook deliveries of matching webhooks. After the commit:
 
 - `after_commit` bumps the project's cache generation at once (a read right after the write, on
   any process, must not be served stale: one cache call), then hands the rest to the dispatcher of
@@ -104,15 +105,21 @@ def grace() -> timedelta:
 # --- In the change's transaction ------------------------------------------------------------------
 
 
-def add(event: Event, payload: dict[str, Any], *, has_webhooks: bool = True) -> None:
-    """Writes the event's pending work in its transaction and dispatches it after the commit.
-    `has_webhooks`: the project may have an active webhook (False: no lookup)."""
+def add_entry(event: Event) -> None:
+    """Writes the event's outbox entry (on PostgreSQL the statement that writes the event writes
+    it too: tasks.events._write_in_one_statement)."""
+    OutboxEntry.objects.create(event=event, available_at=timezone.now() + grace())
+
+
+def follow(event: Event, payload: dict[str, Any], *, has_webhooks: bool = True) -> None:
+    """Writes the event's webhook deliveries and dispatches it after the commit; its outbox entry
+    is written already. `has_webhooks`: the project may have an active webhook (False: no
+    lookup)."""
     deliveries = (
         webhook_delivery.create_for_event(payload, project_id=event.project_id)
         if has_webhooks
         else []
     )
-    OutboxEntry.objects.create(event=event, available_at=timezone.now() + grace())
     pending = Pending(event.pk, event.project_id, payload, has_deliveries=bool(deliveries))
     transaction.on_commit(lambda: after_commit(pending))
 

@@ -1,10 +1,10 @@
 """Delivering committed events to webhooks: enqueue, attempt, retry, give up, disable.
 
-`create_for_event` runs inside the change's transaction (from `tasks.outbox.add`, when the
-project has an active webhook: `tasks.events._next_seq` tells): one WebhookDelivery per matching
-active webhook, committed with the change, so a crash after the commit cannot lose it. After the
-commit the outbox dispatcher (or, after a crash, its sweeper) calls `schedule_first_attempts`: one
-job per delivery not yet attempted. Each job is one attempt,
+`create_for_event` runs inside the change's transaction (from `tasks.outbox.follow`, when the
+project has an active webhook: the `seq` upsert in tasks.events tells): one WebhookDelivery per
+matching active webhook, committed with the change, so a crash after the commit cannot lose it.
+After the commit the outbox dispatcher (or, after a crash, its sweeper) calls
+`schedule_first_attempts`: one job per delivery not yet attempted. Each job is one attempt,
 identified by (delivery id, sequence, attempt number); a job whose attempt is no longer the next
 one (a duplicate, or one superseded by a redelivery) does nothing. So broker redeliveries cannot
 make an attempt twice, and a redelivery cleanly starts a new sequence.
