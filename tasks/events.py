@@ -191,8 +191,10 @@ def _write_in_one_statement(fields: dict[str, Any], data: dict[str, Any]) -> tup
     Measured (PostgreSQL + Redis, one uvicorn process pinned to a core, `updateTask` over HTTP
     30 ms apart, 250 each, two alternating pairs, Intel Xeon): the event's writing (`_record`)
     2.06 / 2.12 ms in steps against 0.93 / 1.11 ms here (medians); the write's round trip 15.5 /
-    16.1 against 12.9 / 14.8 ms. Two round trips and two ORM `INSERT` compilations less.
-    SQLite has no data-modifying `WITH` (and its statements do not leave the process)."""
+    16.1 against 12.9 / 14.8 ms. Two round trips and two ORM `INSERT` compilations less. The
+    fan-out row of `make bench` did not show it above that machine's drift (bench/PROFILES.md,
+    fourteenth pass). SQLite has no data-modifying `WITH` (and its statements do not leave the
+    process)."""
     project_id = fields["project_id"]
     actor = fields["actor"]
     now = timezone.now()

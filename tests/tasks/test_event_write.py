@@ -33,20 +33,22 @@ def _current_xact() -> int | None:
         return int(cursor.fetchone()[0])
 
 
-def _row(event: Event) -> dict[str, Any]:
-    return model_to_dict(Event.objects.get(pk=event.pk), fields=FIELDS) | {
-        "id": event.pk,
-        "created_at": Event.objects.get(pk=event.pk).created_at,
-        "xact_id": Event.objects.get(pk=event.pk).xact_id,
-    }
-
-
-def _instance(event: Event) -> dict[str, Any]:
+def _fields(event: Event) -> dict[str, Any]:
     return model_to_dict(event, fields=FIELDS) | {
         "id": event.pk,
         "created_at": event.created_at,
         "xact_id": event.xact_id,
     }
+
+
+def _row(event: Event) -> dict[str, Any]:
+    """What the database holds for `event`."""
+    return _fields(Event.objects.get(pk=event.pk))
+
+
+def _instance(event: Event) -> dict[str, Any]:
+    """What the instance the write returned holds."""
+    return _fields(event)
 
 
 def test_an_event_is_written_with_its_seq_and_outbox_entry_in_the_expected_statements(
