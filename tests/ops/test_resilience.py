@@ -5,6 +5,7 @@ database that cannot be reached."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 from unittest import mock
 
@@ -57,6 +58,30 @@ def test_the_first_success_after_an_outage_drops_cached_responses():
         assert cache.get("k") == "v"
         assert cache.get("k") == "v"
     delete_pattern.assert_called_once_with(cache, "api-response:*")
+
+
+def test_cache_objects_of_one_configuration_share_one_redis_client():
+    """Django makes a cache object per thread, and ASGI runs each request's sync code in a new
+    thread: without sharing, every request built django-redis's client and a `redis.Redis`."""
+    location = f"redis://127.0.0.1:{free_port()}/0"
+    params: dict[str, Any] = {"OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1}}
+    made: list[resilience.ResilientRedisCache] = []
+    threads = [
+        threading.Thread(
+            target=lambda: made.append(resilience.ResilientRedisCache(location, dict(params)))
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first, second = made
+    assert first is not second
+    assert first.client is second.client
+    assert first.client.get_client() is second.client.get_client()  # the same redis.Redis
+    other = resilience.ResilientRedisCache(location, {"OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2}})
+    assert other.client is not first.client  # another configuration, another client
 
 
 @override_settings(
