@@ -84,6 +84,21 @@ def test_cache_objects_of_one_configuration_share_one_redis_client():
     assert other.client is not first.client  # another configuration, another client
 
 
+def test_redis_replies_are_parsed_by_hiredis_in_the_cache_and_the_channel_layer():
+    """`redis[hiredis]` is a runtime dependency: redis-py then parses replies in C, sync (the
+    cache, Celery) and async (channels-redis) alike. Without it a `cache.incr` took about twice
+    the CPU (bench/PROFILES.md, fifteenth pass)."""
+    import redis
+    import redis.asyncio
+    from redis._parsers import _AsyncHiredisParser, _HiredisParser
+
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing connects: the parser is chosen at init
+    sync_connection = redis.Redis.from_url(url).connection_pool.make_connection()
+    async_connection = redis.asyncio.Redis.from_url(url).connection_pool.make_connection()
+    assert isinstance(sync_connection._parser, _HiredisParser)
+    assert isinstance(async_connection._parser, _AsyncHiredisParser)
+
+
 @override_settings(
     CACHES={
         "default": {
