@@ -86,7 +86,7 @@ def test_cache_objects_of_one_configuration_share_one_redis_client():
 
 def test_redis_replies_are_parsed_by_hiredis_in_the_cache_and_the_channel_layer():
     """`redis[hiredis]` is a runtime dependency: redis-py then parses replies in C, sync (the
-    cache, Celery) and async (channels-redis) alike. Without it a `cache.incr` took about twice
+    cache, Celery) and async (channels-redis) alike. Without it a `cache.incr` took 1.4-2.4x
     the CPU (bench/PROFILES.md, fifteenth pass)."""
     import redis
     import redis.asyncio
